@@ -1,0 +1,3 @@
+module github.com/tokensvc/tokensvc
+
+go 1.26

@@ -1,0 +1,120 @@
+package signing
+
+import (
+	"errors"
+	"net/netip"
+	"time"
+)
+
+// Grant is the access one set of CDN cookies grants: read access to every
+// URL that starts with URLPrefix, until Expires.
+//
+// URLPrefix is absolute ("https://cdn.site.com/temp/guest_abc/"): scheme,
+// host and a path that ends in "/". The trailing slash matters because Cloud
+// CDN matches URLPrefix as a plain string prefix (reference/003: "the
+// prefix's path is used as a text substring"), so "/temp/guest_ab1" would also
+// unlock "/temp/guest_ab12/". Each format derives its own scope from it: the
+// Cloud CDN URLPrefix, the Akamai ACL path + "*", the CloudFront wildcard
+// resource, the Gotipath domain and path.
+type Grant struct {
+	URLPrefix string
+	Expires   time.Time
+}
+
+// Cookie is one name/value pair as it goes into a Set-Cookie header: Value is
+// already in its on-the-wire form (for Gotipath that is PHP's urlencoded
+// form). Attributes (Domain, Path, Secure, HttpOnly, SameSite, Max-Age) belong
+// to the deployment, not to the CDN format, and are added by the api package.
+type Cookie struct {
+	Name  string
+	Value string
+}
+
+// Signer produces the cookies one CDN format needs to grant g. There is no
+// clock inside a signer: the same grant always gives the same cookies (bar
+// ECDSA, whose signatures are randomized), which keeps the golden vectors
+// exact. Implementations are safe for concurrent use.
+type Signer interface {
+	// Format names the CDN format: "cloudcdn", "akamai", "cloudfront" or
+	// "gotipath".
+	Format() string
+	// Sign returns the cookies that grant g, in a stable order.
+	Sign(g Grant) ([]Cookie, error)
+	// CookieNames lists every cookie name Sign may set, so that a logout can
+	// clear them all even when a given grant did not set each one.
+	CookieNames() []string
+}
+
+// Request is what a verifier checks: one request as the CDN edge (or the
+// origin behind it) sees it.
+type Request struct {
+	// URL is the absolute request URL, "scheme://host/path?query", with the
+	// path and query exactly as sent on the wire (still percent-encoded).
+	// Verifiers compare bytes, as the CDNs do; nothing is normalised.
+	URL string
+	// Cookies holds the cookies the client sent, in header order. When a name
+	// appears more than once, verifiers use the first, as a browser sends the
+	// most specific cookie first (RFC 6265 section 5.4).
+	Cookies []Cookie
+	// ClientIP is the viewer's address; the zero value means unknown, and an
+	// IP-bound credential then fails with ip_mismatch.
+	ClientIP netip.Addr
+}
+
+// Cookie returns the value of the first cookie called name.
+func (r *Request) Cookie(name string) (string, bool) {
+	for _, c := range r.Cookies {
+		if c.Name == name {
+			return c.Value, true
+		}
+	}
+	return "", false
+}
+
+// Verifier checks a request against one CDN format the way that CDN's edge
+// does. Verify returns nil to accept, or a Reason. It never panics, whatever
+// the input.
+type Verifier interface {
+	Format() string
+	Verify(r *Request, now time.Time) error
+}
+
+// Reason says why a verifier rejected a request. It is an error, so callers
+// can write errors.Is(err, signing.Expired), and it carries no detail on
+// purpose: a rejection never echoes a signature, a key or a cookie value.
+type Reason string
+
+// The reasons a verifier gives. Their strings are stable: they appear in
+// metrics labels, in `tokensvc verify` output and in logs.
+const (
+	// Missing: the request carries no credential of this format at all.
+	Missing Reason = "missing"
+	// Malformed: a credential is present but does not parse.
+	Malformed Reason = "malformed"
+	// UnknownKey: the credential names (or needs) a key this verifier lacks.
+	UnknownKey Reason = "unknown_key"
+	// BadSignature: the signature does not match the signed fields.
+	BadSignature Reason = "bad_signature"
+	// Expired: now is at or after the credential's end.
+	Expired Reason = "expired"
+	// NotYetValid: now is before the credential's start.
+	NotYetValid Reason = "not_yet_valid"
+	// ScopeMismatch: the URL is outside the prefix, ACL or resource signed.
+	ScopeMismatch Reason = "scope_mismatch"
+	// IPMismatch: the credential is bound to addresses that exclude the client.
+	IPMismatch Reason = "ip_mismatch"
+)
+
+func (r Reason) Error() string { return "signing: rejected: " + string(r) }
+
+// Reasons lists every Reason, in a fixed order (for metrics pre-registration).
+var Reasons = []Reason{Missing, Malformed, UnknownKey, BadSignature, Expired, NotYetValid, ScopeMismatch, IPMismatch}
+
+// ReasonOf returns the Reason behind err, or Malformed for any other error.
+func ReasonOf(err error) Reason {
+	var r Reason
+	if errors.As(err, &r) {
+		return r
+	}
+	return Malformed
+}
