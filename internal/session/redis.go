@@ -1,0 +1,259 @@
+package session
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// RedisOptions configure the Redis store.
+type RedisOptions struct {
+	// URL is a go-redis URL. Its shape picks the deployment:
+	//   redis://[user:pass@]host:6379/0                     one node
+	//   redis://host:26379?master_name=mymaster&addr=host2:26379  Sentinel
+	//   redis://host:7000?addr=host:7001&addr=host:7002     Cluster
+	// rediss:// turns TLS on. Cluster forces cluster mode for a single
+	// configuration endpoint (as ElastiCache hands out).
+	URL     string
+	Cluster bool
+	// KeyPrefix namespaces every key (default "tokensvc:"); tests use a fresh
+	// one each.
+	KeyPrefix string
+	// Margin is how long Redis keeps a session past its end before its own
+	// TTL deletes it. Expiry itself follows the injected clock; Redis's TTL
+	// only cleans up (default 1 minute).
+	Margin time.Duration
+}
+
+// NewRedisClient builds the one client type (go-redis UniversalClient) for a
+// single node, Sentinel or Cluster from o.URL.
+func NewRedisClient(o RedisOptions) (redis.UniversalClient, error) {
+	u, err := url.Parse(o.URL)
+	if err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") {
+		// url.Parse errors quote the URL, which may hold a password.
+		return nil, errors.New("session: TOKENSVC_REDIS_URL must be a redis:// or rediss:// URL")
+	}
+	q := u.Query()
+	switch {
+	case q.Get("master_name") != "":
+		fo, err := redis.ParseFailoverURL(o.URL)
+		if err != nil {
+			return nil, redactErr("sentinel", err)
+		}
+		return redis.NewFailoverClient(fo), nil
+	case o.Cluster || q.Has("addr"):
+		co, err := redis.ParseClusterURL(o.URL)
+		if err != nil {
+			return nil, redactErr("cluster", err)
+		}
+		return redis.NewClusterClient(co), nil
+	default:
+		so, err := redis.ParseURL(o.URL)
+		if err != nil {
+			return nil, redactErr("single node", err)
+		}
+		return redis.NewClient(so), nil
+	}
+}
+
+// redactErr keeps the kind of a URL error but never its text, which may
+// quote the password.
+func redactErr(kind string, err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return fmt.Errorf("session: TOKENSVC_REDIS_URL is not a valid %s URL", kind)
+	}
+	return fmt.Errorf("session: TOKENSVC_REDIS_URL (%s): %v", kind, err)
+}
+
+// Redis is the store for several replicas. A session is one hash,
+// "<prefix>s:<sha256(id)>", with fields sub, role, c, e, cap, i, ce (Unix
+// seconds). Each subject has a set "<prefix>u:<subject>" of its session
+// keys, for DeleteSubject.
+//
+// Expiry follows the injected clock: Get and Extend compare e with now. The
+// key's own TTL is the end plus a margin, so Redis cleans up by itself.
+type Redis struct {
+	c      redis.UniversalClient
+	now    Clock
+	prefix string
+	margin time.Duration
+}
+
+var _ Store = (*Redis)(nil)
+
+// NewRedis wraps client. The caller owns client and closes it.
+func NewRedis(client redis.UniversalClient, o RedisOptions, now Clock) *Redis {
+	if now == nil {
+		now = time.Now
+	}
+	if o.KeyPrefix == "" {
+		o.KeyPrefix = "tokensvc:"
+	}
+	if o.Margin <= 0 {
+		o.Margin = time.Minute
+	}
+	return &Redis{c: client, now: now, prefix: o.KeyPrefix, margin: o.Margin}
+}
+
+func (r *Redis) sessionKey(id string) string  { return r.prefix + "s:" + keyString(id) }
+func (r *Redis) subjectKey(sub string) string { return r.prefix + "u:" + sub }
+func (r *Redis) ttl(expires time.Time) time.Duration {
+	d := expires.Sub(r.now()) + r.margin
+	if d < time.Second {
+		d = time.Second
+	}
+	return d
+}
+
+// wrap turns a client error into ErrUnavailable, keeping context errors as
+// they are so callers see a cancellation as a cancellation.
+func wrap(err error) error {
+	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	return fmt.Errorf("%w: %v", ErrUnavailable, err)
+}
+
+func (r *Redis) Put(ctx context.Context, s Session) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	key, sk := r.sessionKey(s.ID), r.subjectKey(s.Subject)
+	ttl := r.ttl(s.Expires)
+	capTTL := r.ttl(s.Cap)
+	if capTTL < ttl {
+		capTTL = ttl
+	}
+	// Not a MULTI: in a Cluster the two keys live in different slots. The
+	// index is written first, so a failure halfway leaves at worst a
+	// dangling id in the set, never a session DeleteSubject cannot find.
+	_, err := r.c.Pipelined(ctx, func(p redis.Pipeliner) error {
+		p.SAdd(ctx, sk, key)
+		p.Expire(ctx, sk, capTTL) // the set lives as long as its longest session can
+		p.HSet(ctx, key,
+			"sub", s.Subject, "role", s.Role,
+			"c", unixSec(s.Created), "e", unixSec(s.Expires), "cap", unixSec(s.Cap),
+			"i", unixSec(s.Issued), "ce", unixSec(s.CookiesExpire))
+		p.Expire(ctx, key, ttl)
+		return nil
+	})
+	return wrap(err)
+}
+
+func (r *Redis) Get(ctx context.Context, id string) (Session, error) {
+	if err := ctx.Err(); err != nil {
+		return Session{}, err
+	}
+	m, err := r.c.HGetAll(ctx, r.sessionKey(id)).Result()
+	if err != nil {
+		return Session{}, wrap(err)
+	}
+	if len(m) == 0 {
+		return Session{}, ErrNotFound
+	}
+	var nums [5]int64
+	for i, f := range []string{"c", "e", "cap", "i", "ce"} {
+		n, err := strconv.ParseInt(m[f], 10, 64)
+		if err != nil {
+			return Session{}, fmt.Errorf("%w: corrupt session field %s", ErrUnavailable, f)
+		}
+		nums[i] = n
+	}
+	if r.now().Unix() >= nums[1] {
+		return Session{}, ErrNotFound
+	}
+	return Session{
+		ID: id, Subject: m["sub"], Role: m["role"],
+		Created: fromUnix(nums[0]), Expires: fromUnix(nums[1]), Cap: fromUnix(nums[2]),
+		Issued: fromUnix(nums[3]), CookiesExpire: fromUnix(nums[4]),
+	}, nil
+}
+
+// extendScript updates a live session in one step, so a revoke on another
+// replica between read and write can never be undone by a refresh.
+// KEYS[1] session key; ARGV: now, e, i, ce (Unix seconds), ttl (ms).
+var extendScript = redis.NewScript(`
+local e = redis.call('HGET', KEYS[1], 'e')
+if not e or tonumber(e) <= tonumber(ARGV[1]) then return 0 end
+redis.call('HSET', KEYS[1], 'e', ARGV[2], 'i', ARGV[3], 'ce', ARGV[4])
+redis.call('PEXPIRE', KEYS[1], ARGV[5])
+return 1
+`)
+
+func (r *Redis) Extend(ctx context.Context, id string, u Update) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	n, err := extendScript.Run(ctx, r.c, []string{r.sessionKey(id)},
+		r.now().Unix(), unixSec(u.Expires), unixSec(u.Issued), unixSec(u.CookiesExpire),
+		r.ttl(u.Expires).Milliseconds()).Int()
+	if err != nil {
+		return wrap(err)
+	}
+	if n == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
+
+func (r *Redis) Delete(ctx context.Context, id string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	// The subject set keeps the dangling key until it expires or the
+	// subject logs out everywhere; reading the subject first would cost a
+	// round trip on every logout.
+	return wrap(r.c.Del(ctx, r.sessionKey(id)).Err())
+}
+
+func (r *Redis) DeleteSubject(ctx context.Context, subject string) (int, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	sk := r.subjectKey(subject)
+	keys, err := r.c.SMembers(ctx, sk).Result()
+	if err != nil {
+		return 0, wrap(err)
+	}
+	now := r.now().Unix()
+	n := 0
+	if len(keys) > 0 {
+		// Count the sessions still live, then delete them all. A pipeline,
+		// not a script: in a Cluster the keys spread over slots.
+		cmds, err := r.c.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for _, k := range keys {
+				p.HGet(ctx, k, "e")
+			}
+			for _, k := range keys {
+				p.Del(ctx, k)
+			}
+			return nil
+		})
+		if err != nil && !errors.Is(err, redis.Nil) {
+			return 0, wrap(err)
+		}
+		for _, c := range cmds[:len(keys)] {
+			e, err := c.(*redis.StringCmd).Int64()
+			if err == nil && now < e {
+				n++
+			}
+		}
+	}
+	if err := r.c.Del(ctx, sk).Err(); err != nil {
+		return n, wrap(err)
+	}
+	return n, nil
+}
+
+func (r *Redis) Ping(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return wrap(r.c.Ping(ctx).Err())
+}

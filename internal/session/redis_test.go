@@ -1,0 +1,89 @@
+package session_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/tokensvc/tokensvc/internal/session"
+	"github.com/tokensvc/tokensvc/internal/session/storetest"
+	"github.com/tokensvc/tokensvc/internal/testenv"
+)
+
+var prefixSeq atomic.Int64
+
+func newRedisStore(t *testing.T, addr string, clk *storetest.Clock) *session.Redis {
+	t.Helper()
+	o := session.RedisOptions{URL: "redis://" + addr + "/0", KeyPrefix: fmt.Sprintf("test%d:", prefixSeq.Add(1))}
+	c, err := session.NewRedisClient(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return session.NewRedis(c, o, clk.Now)
+}
+
+func TestRedisConformance(t *testing.T) {
+	addr := testenv.Redis(t)
+	storetest.Run(t, func(t *testing.T, clk *storetest.Clock) session.Store {
+		return newRedisStore(t, addr, clk)
+	})
+}
+
+func TestRedisUnavailable(t *testing.T) {
+	o := session.RedisOptions{URL: fmt.Sprintf("redis://127.0.0.1:%d/0?dial_timeout=200ms&max_retries=-1", testenv.FreePort(t))}
+	c, err := session.NewRedisClient(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	st := session.NewRedis(c, o, storetest.NewClock().Now)
+	ctx := context.Background()
+	if err := st.Ping(ctx); !errors.Is(err, session.ErrUnavailable) {
+		t.Errorf("Ping err = %v, want ErrUnavailable", err)
+	}
+	if _, err := st.Get(ctx, "x"); !errors.Is(err, session.ErrUnavailable) {
+		t.Errorf("Get err = %v, want ErrUnavailable (fail closed, not not-found)", err)
+	}
+	if err := st.Put(ctx, session.Session{ID: "x", Subject: "user_1", Expires: time.Now().Add(time.Hour)}); !errors.Is(err, session.ErrUnavailable) {
+		t.Errorf("Put err = %v, want ErrUnavailable", err)
+	}
+}
+
+func TestNewRedisClientURLs(t *testing.T) {
+	tests := []struct {
+		name, url string
+		ok        bool
+	}{
+		{"ok/single", "redis://127.0.0.1:6379/0", true},
+		{"ok/tls", "rediss://user:pw@cache.internal:6380/1", true},
+		{"ok/sentinel", "redis://s1:26379?master_name=mymaster&addr=s2:26379", true},
+		{"ok/cluster", "redis://n1:7000?addr=n2:7000&addr=n3:7000", true},
+		{"err/scheme", "http://127.0.0.1:6379", false},
+		{"err/empty", "", false},
+		{"err/bad db", "redis://127.0.0.1:6379/notanumber", false},
+		{"err/unknown param", "redis://127.0.0.1:6379?bogus=1", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := session.NewRedisClient(session.RedisOptions{URL: tt.url})
+			if (err == nil) != tt.ok {
+				t.Fatalf("err = %v, want ok=%v", err, tt.ok)
+			}
+			if err != nil {
+				if strings.Contains(err.Error(), "pw") {
+					t.Errorf("error %q leaks the password", err)
+				}
+				return
+			}
+			c.Close()
+		})
+	}
+	if _, err := session.NewRedisClient(session.RedisOptions{URL: "redis://user:s3cret@h:1/x"}); err == nil || strings.Contains(err.Error(), "s3cret") {
+		t.Errorf("err = %v: must fail without quoting the password", err)
+	}
+}
