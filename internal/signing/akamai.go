@@ -645,23 +645,32 @@ func akamaiQueryParam(query, name string) (string, bool) {
 
 // akamaiAppendURL appends the URL a URL token is checked against: the path,
 // then "?" and the query without any parameter called name (the token
-// itself), when any query remains.
+// itself), when any query remains. With no token parameter the query is kept
+// byte for byte, empty parameters included ("?&" stays "?&").
 func akamaiAppendURL(dst []byte, path, query, name string) []byte {
 	dst = append(dst, path...)
+	if query == "" {
+		return dst
+	}
+	mark := len(dst)
+	dst = append(dst, '?')
 	first := true
-	for query != "" {
-		var p string
-		p, query, _ = strings.Cut(query, "&")
-		if k, _, _ := strings.Cut(p, "="); k == name {
-			continue
-		}
-		if first {
-			dst = append(dst, '?')
+	for {
+		p, rest, more := strings.Cut(query, "&")
+		if k, _, _ := strings.Cut(p, "="); k != name {
+			if !first {
+				dst = append(dst, '&')
+			}
 			first = false
-		} else {
-			dst = append(dst, '&')
+			dst = append(dst, p...)
 		}
-		dst = append(dst, p...)
+		if !more {
+			break
+		}
+		query = rest
+	}
+	if len(dst) == mark+1 {
+		dst = dst[:mark] // only the token parameter (and empty ones) was left
 	}
 	return dst
 }

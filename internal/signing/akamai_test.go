@@ -658,6 +658,39 @@ func TestAkamaiEscape(t *testing.T) {
 	}
 }
 
+func TestAkamaiURLForMAC(t *testing.T) {
+	tests := []struct{ url, want string }{
+		{"https://cdn.site.com/a/b.jpg", "/a/b.jpg"},
+		{"https://cdn.site.com", "/"},
+		{"https://cdn.site.com?x=1", "/?x=1"},
+		{"https://cdn.site.com/a?", "/a"},
+		{"https://cdn.site.com/a?&", "/a?&"},
+		{"https://cdn.site.com/a?x=1&&y", "/a?x=1&&y"},
+		{"https://cdn.site.com/a?__token__=t", "/a"},
+		{"https://cdn.site.com/a?__token__=t&", "/a"},
+		{"https://cdn.site.com/a?x=1&__token__=t&y=2", "/a?x=1&y=2"},
+		{"https://cdn.site.com/a?__token__=t&__token__=u&x", "/a?x"},
+		{"https://cdn.site.com/a?__token__x=1", "/a?__token__x=1"},
+		{"https://cdn.site.com/a%2Fb?q#frag", "/a%2Fb?q"},
+		{"/origin/form?q", "/origin/form?q"},
+	}
+	for _, tc := range tests {
+		path, query, ok := akamaiSplitURL(tc.url)
+		if !ok {
+			t.Errorf("split(%q) failed", tc.url)
+			continue
+		}
+		if got := string(akamaiAppendURL(nil, path, query, "__token__")); got != tc.want {
+			t.Errorf("url(%q) = %q, want %q", tc.url, got, tc.want)
+		}
+	}
+	for _, bad := range []string{"", "cdn.site.com/a", "https://", "https:///a", "?x"} {
+		if _, _, ok := akamaiSplitURL(bad); ok {
+			t.Errorf("split(%q) ok, want failure", bad)
+		}
+	}
+}
+
 func TestAkamaiGlob(t *testing.T) {
 	tests := []struct {
 		pattern, s string
