@@ -344,9 +344,10 @@ func (c *CloudFront) Sign(g Grant) ([]Cookie, error) {
 }
 
 // cloudFrontValidPrefix checks a grant prefix: "http://" or "https://", a
-// non-empty rest of printable ASCII ending in "/", and none of the characters
-// that are wildcards in a Resource ('*', '?'), that JSON would escape ('"',
-// '\') or that never reach the server ('#').
+// non-empty rest of printable ASCII ending in "/", no "." or ".." path
+// segment, and none of the characters that are wildcards in a Resource ('*',
+// '?'), that JSON would escape ('"', '\') or that never reach the server
+// ('#').
 func cloudFrontValidPrefix(p string) bool {
 	rest, ok := strings.CutPrefix(p, "https://")
 	if !ok {
@@ -355,6 +356,11 @@ func cloudFrontValidPrefix(p string) bool {
 		}
 	}
 	if len(rest) < 2 || rest[0] == '/' || rest[len(rest)-1] != '/' {
+		return false
+	}
+	// Verify refuses paths with dot segments, so such a grant could never
+	// be used.
+	if cloudFrontHasDotSegment(cloudFrontURLPath(p)) {
 		return false
 	}
 	for i := 0; i < len(rest); i++ {
@@ -942,6 +948,18 @@ func (c *CloudFront) signedURL(resource string, policy []byte, expires string) (
 	return string(b), nil
 }
 
+// cloudFrontDecode appends the bytes of a CloudFront base64 text to dst. It
+// refuses '\r' and '\n', which encoding/base64 skips even in Strict mode
+// (found by FuzzCloudFrontBase64): "AB\rCD" would otherwise decode like
+// "ABCD", and a credential must have exactly one spelling.
+func cloudFrontDecode(dst []byte, s string) ([]byte, bool) {
+	if strings.ContainsAny(s, "\r\n") {
+		return dst, false
+	}
+	out, err := cloudFrontB64.AppendDecode(dst, []byte(s))
+	return out, err == nil
+}
+
 // cloudFrontParsedPolicy is a policy statement as Verify reads it.
 type cloudFrontParsedPolicy struct {
 	resource string
@@ -1225,8 +1243,8 @@ func (c *CloudFront) Verify(r *Request, now time.Time) error {
 		return Malformed
 	}
 	var sbuf [cloudFrontMaxSignatureLen * 3 / 4]byte
-	sig, err := cloudFrontB64.AppendDecode(sbuf[:0], []byte(cred.signature))
-	if err != nil {
+	sig, ok := cloudFrontDecode(sbuf[:0], cred.signature)
+	if !ok {
 		return Malformed
 	}
 	var policy []byte
@@ -1236,7 +1254,7 @@ func (c *CloudFront) Verify(r *Request, now time.Time) error {
 		if cred.policy == "" || len(cred.policy) > cloudFrontMaxPolicyLen {
 			return Malformed
 		}
-		if policy, err = cloudFrontB64.AppendDecode(pbuf[:0], []byte(cred.policy)); err != nil {
+		if policy, ok = cloudFrontDecode(pbuf[:0], cred.policy); !ok {
 			return Malformed
 		}
 		if p, ok = cloudFrontParsePolicy(policy); !ok {

@@ -596,6 +596,8 @@ func TestCloudFrontVerifyReasons(t *testing.T) {
 		{name: "malformed/signature in standard base64", url: inside, cookies: cloudFrontWith(grant, cloudFrontCookieSignature, strings.NewReplacer("-", "+", "~", "/", "_", "=").Replace(sig))},
 		{name: "malformed/signature without padding", url: inside, cookies: cloudFrontWith(grant, cloudFrontCookieSignature, strings.TrimRight(sig, "_"))},
 		{name: "malformed/signature with non-zero trailing bits", url: inside, cookies: cloudFrontWith(grant, cloudFrontCookieSignature, string(lenient))},
+		{name: "malformed/signature with a line break", url: inside, cookies: cloudFrontWith(grant, cloudFrontCookieSignature, sig[:8]+"\r\n"+sig[8:])},
+		{name: "malformed/policy with a line break", url: inside, cookies: cloudFrontWith(grant, cloudFrontCookiePolicy, pol[:8]+"\n"+pol[8:])},
 		{name: "malformed/signature too long", url: inside, cookies: cloudFrontWith(grant, cloudFrontCookieSignature, strings.Repeat("AAAA", 300))},
 		{name: "malformed/key pair id with dash", url: inside, cookies: cloudFrontWith(grant, cloudFrontCookieKeyPairID, "K2JC-JMDE")},
 		{name: "malformed/empty key pair id", url: inside, cookies: cloudFrontWith(grant, cloudFrontCookieKeyPairID, "")},
