@@ -26,7 +26,6 @@ import (
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
-	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"io"
@@ -34,6 +33,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf16"
 	"unicode/utf8"
 )
 
@@ -447,17 +447,19 @@ func (c *CloudFront) cookies(policy []byte, expires string, canned bool) ([]Cook
 // dispatch and no options check on the hot path); any other crypto.Signer (an
 // HSM, a KMS client) goes through its Sign method.
 func (c *CloudFront) signPolicy(policy []byte) ([]byte, error) {
-	var dbuf [sha256.Size]byte
-	digest := cloudFrontDigest(dbuf[:0], c.hash, policy)
+	// Each branch has its own digest buffer: one handed to the crypto.Signer
+	// interface escapes to the heap, and would drag the others with it.
 	switch {
 	case c.rsaKey != nil:
+		var dbuf [sha256.Size]byte
 		// PKCS#1 v1.5 is deterministic, which is what keeps [vectors]
 		// byte-exact; its random parameter is ignored.
-		return rsa.SignPKCS1v15(nil, c.rsaKey, c.hash, digest)
+		return rsa.SignPKCS1v15(nil, c.rsaKey, c.hash, cloudFrontDigest(dbuf[:0], c.hash, policy))
 	case c.ecKey != nil:
-		return ecdsa.SignASN1(rand.Reader, c.ecKey, digest)
+		var dbuf [sha256.Size]byte
+		return ecdsa.SignASN1(rand.Reader, c.ecKey, cloudFrontDigest(dbuf[:0], c.hash, policy))
 	default:
-		return c.signer.Sign(rand.Reader, digest, c.hash)
+		return c.signer.Sign(rand.Reader, cloudFrontDigest(nil, c.hash, policy), c.hash)
 	}
 }
 
@@ -978,152 +980,242 @@ type cloudFrontParsedPolicy struct {
 // doesn't matter"); the dates hold exactly {"AWS:EpochTime": canonical
 // non-negative integer} and IpAddress exactly {"AWS:SourceIp": "CIDR"}. Keys
 // match case-sensitively (encoding/json's struct decoding would not), and any
-// other key, type or duplicate makes it fail, so no two readings of one
-// policy can disagree. Whitespace between tokens is allowed: a policy from
-// another signer is valid JSON whatever its layout, and the signature covers
-// the exact bytes anyway.
+// other key, value type or duplicate makes it fail, so no two readings of one
+// policy can disagree. JSON whitespace between tokens and JSON string escapes
+// are allowed (another signer may write "\/" for '/'), since the signature
+// covers the exact bytes anyway; an unpaired surrogate escape is refused.
+//
+// It is a small hand-written scanner for this one shape rather than
+// encoding/json's Decoder.Token, which costs about 55 allocations per policy
+// on Verify's path. FuzzCloudFrontPolicy checks it against a Token-based
+// reference and encoding/json.
 func cloudFrontParsePolicy(b []byte) (p cloudFrontParsedPolicy, ok bool) {
 	if len(b) > cloudFrontMaxPolicyLen || !utf8.Valid(b) {
 		return p, false
 	}
-	d := json.NewDecoder(bytes.NewReader(b))
-	d.UseNumber()
-	if !cloudFrontDelim(d, '{') {
-		return p, false
-	}
-	if k, ok := cloudFrontString(d); !ok || k != "Statement" {
-		return p, false
-	}
-	if !cloudFrontDelim(d, '[') || !cloudFrontDelim(d, '{') {
+	s := cloudFrontJSON{b: b}
+	var key [32]byte
+	if !s.lit('{') || !s.key(key[:0], "Statement") || !s.lit('[') || !s.lit('{') {
 		return p, false
 	}
 	var haveResource, haveCondition bool
-	for d.More() {
-		k, ok := cloudFrontString(d)
-		if !ok {
+	for {
+		k, ok := s.str(key[:0])
+		if !ok || !s.lit(':') {
 			return p, false
 		}
 		switch {
-		case k == "Resource" && !haveResource:
+		case string(k) == "Resource" && !haveResource:
 			haveResource = true
-			if p.resource, ok = cloudFrontString(d); !ok {
+			var buf [256]byte
+			r, ok := s.str(buf[:0])
+			if !ok {
 				return p, false
 			}
-		case k == "Condition" && !haveCondition:
+			p.resource = string(r)
+		case string(k) == "Condition" && !haveCondition:
 			haveCondition = true
-			if !cloudFrontParseCondition(d, &p) {
+			if !s.condition(&p) {
 				return p, false
 			}
 		default:
 			return p, false
 		}
-	}
-	if !haveResource || !haveCondition {
-		return p, false
+		if !s.lit(',') {
+			break
+		}
 	}
 	// Close the statement, the array (a second statement fails here), the
 	// outer object (a second key fails here), then require the end of input.
-	if !cloudFrontDelim(d, '}') || !cloudFrontDelim(d, ']') || !cloudFrontDelim(d, '}') {
+	if !haveResource || !haveCondition || !s.lit('}') || !s.lit(']') || !s.lit('}') {
 		return p, false
 	}
-	if _, err := d.Token(); err != io.EOF {
-		return p, false
-	}
-	return p, true
+	s.ws()
+	return p, s.i == len(s.b)
 }
 
-// cloudFrontParseCondition reads the Condition object into p.
-func cloudFrontParseCondition(d *json.Decoder, p *cloudFrontParsedPolicy) bool {
-	if !cloudFrontDelim(d, '{') {
+// cloudFrontJSON scans the JSON of a policy statement.
+type cloudFrontJSON struct {
+	b []byte
+	i int
+}
+
+// ws skips JSON whitespace.
+func (s *cloudFrontJSON) ws() {
+	for s.i < len(s.b) {
+		switch s.b[s.i] {
+		case ' ', '\t', '\n', '\r':
+			s.i++
+		default:
+			return
+		}
+	}
+}
+
+// lit skips whitespace and then the byte c, reporting whether it was there.
+func (s *cloudFrontJSON) lit(c byte) bool {
+	s.ws()
+	if s.i < len(s.b) && s.b[s.i] == c {
+		s.i++
+		return true
+	}
+	return false
+}
+
+// key reads a string that must equal want, then the ':' after it.
+func (s *cloudFrontJSON) key(buf []byte, want string) bool {
+	k, ok := s.str(buf)
+	return ok && string(k) == want && s.lit(':')
+}
+
+// str reads a JSON string and appends its unescaped bytes to dst. The input
+// was checked to be UTF-8 already; raw control characters are refused, as
+// JSON requires.
+func (s *cloudFrontJSON) str(dst []byte) ([]byte, bool) {
+	if !s.lit('"') {
+		return dst, false
+	}
+	for s.i < len(s.b) {
+		c := s.b[s.i]
+		s.i++
+		switch {
+		case c == '"':
+			return dst, true
+		case c < 0x20:
+			return dst, false
+		case c != '\\':
+			dst = append(dst, c)
+			continue
+		}
+		if s.i >= len(s.b) {
+			return dst, false
+		}
+		e := s.b[s.i]
+		s.i++
+		switch e {
+		case '"', '\\', '/':
+			dst = append(dst, e)
+		case 'b':
+			dst = append(dst, '\b')
+		case 'f':
+			dst = append(dst, '\f')
+		case 'n':
+			dst = append(dst, '\n')
+		case 'r':
+			dst = append(dst, '\r')
+		case 't':
+			dst = append(dst, '\t')
+		case 'u':
+			r, ok := s.hex4()
+			if !ok {
+				return dst, false
+			}
+			if utf16.IsSurrogate(r) {
+				// Only a high surrogate followed by an escaped low one
+				// makes a character.
+				if r >= 0xdc00 || s.i+1 >= len(s.b) || s.b[s.i] != '\\' || s.b[s.i+1] != 'u' {
+					return dst, false
+				}
+				s.i += 2
+				lo, ok := s.hex4()
+				if r = utf16.DecodeRune(r, lo); !ok || r == utf8.RuneError {
+					return dst, false
+				}
+			}
+			dst = utf8.AppendRune(dst, r)
+		default:
+			return dst, false
+		}
+	}
+	return dst, false
+}
+
+// hex4 reads the four hex digits of a \u escape.
+func (s *cloudFrontJSON) hex4() (rune, bool) {
+	if s.i+4 > len(s.b) {
+		return 0, false
+	}
+	var r rune
+	for _, c := range s.b[s.i : s.i+4] {
+		switch {
+		case '0' <= c && c <= '9':
+			r = r<<4 | rune(c-'0')
+		case 'a' <= c && c <= 'f':
+			r = r<<4 | rune(c-'a'+10)
+		case 'A' <= c && c <= 'F':
+			r = r<<4 | rune(c-'A'+10)
+		default:
+			return 0, false
+		}
+	}
+	s.i += 4
+	return r, true
+}
+
+// condition reads the Condition object into p.
+func (s *cloudFrontJSON) condition(p *cloudFrontParsedPolicy) bool {
+	if !s.lit('{') {
 		return false
 	}
+	var key [32]byte
 	var haveEnd, haveIP bool
-	for d.More() {
-		k, ok := cloudFrontString(d)
-		if !ok {
+	for {
+		k, ok := s.str(key[:0])
+		if !ok || !s.lit(':') {
 			return false
 		}
 		switch {
-		case k == "DateLessThan" && !haveEnd:
+		case string(k) == "DateLessThan" && !haveEnd:
 			haveEnd = true
-			if p.end, ok = cloudFrontEpochObject(d); !ok {
+			if p.end, ok = s.epochObject(); !ok {
 				return false
 			}
-		case k == "DateGreaterThan" && !p.hasStart:
+		case string(k) == "DateGreaterThan" && !p.hasStart:
 			p.hasStart = true
-			if p.start, ok = cloudFrontEpochObject(d); !ok {
+			if p.start, ok = s.epochObject(); !ok {
 				return false
 			}
-		case k == "IpAddress" && !haveIP:
+		case string(k) == "IpAddress" && !haveIP:
 			haveIP = true
-			if !cloudFrontDelim(d, '{') {
+			if !s.lit('{') || !s.key(key[:0], "AWS:SourceIp") {
 				return false
 			}
-			if k, ok := cloudFrontString(d); !ok || k != "AWS:SourceIp" {
-				return false
-			}
-			s, ok := cloudFrontString(d)
-			if !ok {
+			var buf [64]byte
+			ip, ok := s.str(buf[:0])
+			if !ok || !s.lit('}') {
 				return false
 			}
 			// A received policy must carry a CIDR, as [AWS docs] require and
 			// as every signer (the [SDK], JSON above) writes it.
-			prefix, err := netip.ParsePrefix(s)
+			prefix, err := netip.ParsePrefix(string(ip))
 			if err != nil {
 				return false
 			}
 			p.ip = prefix
-			if !cloudFrontDelim(d, '}') {
-				return false
-			}
 		default:
 			return false
 		}
+		if !s.lit(',') {
+			break
+		}
 	}
-	return haveEnd && cloudFrontDelim(d, '}')
+	return haveEnd && s.lit('}')
 }
 
-// cloudFrontEpochObject reads {"AWS:EpochTime": N}.
-func cloudFrontEpochObject(d *json.Decoder) (int64, bool) {
-	if !cloudFrontDelim(d, '{') {
+// epochObject reads {"AWS:EpochTime": N} with N a canonical integer.
+func (s *cloudFrontJSON) epochObject() (int64, bool) {
+	var key [16]byte
+	if !s.lit('{') || !s.key(key[:0], "AWS:EpochTime") {
 		return 0, false
 	}
-	if k, ok := cloudFrontString(d); !ok || k != "AWS:EpochTime" {
-		return 0, false
+	s.ws()
+	start := s.i
+	for s.i < len(s.b) && '0' <= s.b[s.i] && s.b[s.i] <= '9' {
+		s.i++
 	}
-	t, err := d.Token()
-	if err != nil {
-		return 0, false
-	}
-	num, ok := t.(json.Number)
-	if !ok {
-		return 0, false
-	}
-	n, ok := cloudFrontParseEpoch(string(num))
-	if !ok {
-		return 0, false
-	}
-	return n, cloudFrontDelim(d, '}')
-}
-
-// cloudFrontDelim reads one token and reports whether it is the delimiter.
-func cloudFrontDelim(d *json.Decoder, want json.Delim) bool {
-	t, err := d.Token()
-	if err != nil {
-		return false
-	}
-	got, ok := t.(json.Delim)
-	return ok && got == want
-}
-
-// cloudFrontString reads one token and returns it if it is a string.
-func cloudFrontString(d *json.Decoder) (string, bool) {
-	t, err := d.Token()
-	if err != nil {
-		return "", false
-	}
-	s, ok := t.(string)
-	return s, ok
+	// A sign, a fraction or an exponent is left unread and fails the '}'.
+	n, ok := cloudFrontParseEpoch(string(s.b[start:s.i]))
+	return n, ok && s.lit('}')
 }
 
 // cloudFrontParseEpoch parses a canonical non-negative decimal integer: only
