@@ -72,7 +72,8 @@ const (
 // [SDK] normalizeBase64, [README]). Padding is kept: every signature and
 // policy in [vectors] ends in "_" or "__". Building the alphabet in (rather
 // than replacing characters afterwards) lets AppendEncode write straight into
-// one buffer. Strict() makes decoding reject non-zero trailing bits, so two
+// one buffer. Strict() makes decoding reject non-zero trailing bits, and
+// cloudFrontDecode refuses the CR and LF that even Strict() skips, so two
 // different texts never decode to the same bytes and any changed character of
 // a signature or policy is caught.
 var cloudFrontB64 = base64.NewEncoding(
@@ -102,7 +103,7 @@ var (
 	errCloudFrontHash         = errors.New(`cloudfront: hash must be "SHA1" or "SHA256"`)
 	errCloudFrontECDSAHash    = errors.New("cloudfront: an ECDSA signing key requires hash SHA256 (CloudFront pairs ECDSA only with SHA-256)")
 	errCloudFrontVerifyOnly   = errors.New("cloudfront: verify-only instance has no signing key")
-	errCloudFrontPrefix       = errors.New("cloudfront: grant URL prefix must be an http(s) URL of printable ASCII ending in \"/\", without * ? \" \\ or #")
+	errCloudFrontPrefix       = errors.New("cloudfront: grant URL prefix must be an http(s) URL of printable ASCII ending in \"/\", without . or .. segments and without * ? \" \\ or #")
 	errCloudFrontExpires      = errors.New("cloudfront: expiry must be a time after 1970-01-01")
 	errCloudFrontStart        = errors.New("cloudfront: start must not be before 1970-01-01")
 	errCloudFrontResourceUTF8 = errors.New("cloudfront: policy resource is not valid UTF-8")
@@ -1246,7 +1247,9 @@ func cloudFrontParseEpoch(s string) (int64, bool) {
 // "wildcard characters ... anywhere in the string"). It works on bytes: the
 // URL it is matched against is the request URL as sent, which is ASCII, so a
 // byte is a character. It is iterative (backtracking only to the last '*'),
-// so it needs no stack and runs in O(len(pattern)*len(s)) at worst.
+// so it needs no stack and runs in O(len(pattern)*len(s)) at worst; Verify
+// calls it only once the signature checked out, so the pattern is never an
+// attacker's.
 func cloudFrontMatch(pattern, s string) bool {
 	p, i := 0, 0
 	star, mark := -1, 0
@@ -1298,9 +1301,11 @@ type cloudFrontCred struct {
 //
 // Signatures are verified by crypto/rsa (PKCS#1 v1.5, SHA-1 or SHA-256, as
 // the Hash-Algorithm says: absent is SHA-1, "SHA256" is SHA-256, anything else
-// is Malformed) and crypto/ecdsa (P-256, SHA-256 only, ASN.1 DER). rsa compares
-// the decrypted encoding with crypto/subtle; the signatures are public values
-// ([AWS docs] put them in URLs), so neither check hides a secret from timing.
+// is Malformed) and crypto/ecdsa (P-256, SHA-256 only, ASN.1 DER). Unlike an
+// HMAC check there is nothing secret to compare in constant time: crypto/rsa
+// compares the signature raised to the public exponent with an encoding of
+// the policy hash, both of which anyone holding the public key can compute,
+// so timing reveals nothing an attacker could not work out alone.
 // In a signed URL a CloudFront parameter may appear once only (Malformed
 // otherwise) and Policy and Expires together are Malformed. Among cookies the
 // first of each name counts (see Request.Cookies), and a CloudFront-Policy
