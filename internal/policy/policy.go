@@ -84,6 +84,10 @@ type Rule struct {
 	Max     time.Duration
 }
 
+// Prefix is the path subject's cookies unlock under r: Base + subject + "/".
+// The subject must already have passed CheckSubject.
+func (r Rule) Prefix(subject string) string { return r.Base + subject + "/" }
+
 // Policy holds the three rules. It is immutable and safe for concurrent use.
 type Policy struct {
 	guestNew, guestOTP, loggedIn Rule
@@ -145,7 +149,7 @@ func (p *Policy) Decide(role Role, subject string, now time.Time) (Decision, err
 	d := Decision{
 		Rule:    rule,
 		Subject: subject,
-		Prefix:  rule.Base + subject + "/",
+		Prefix:  rule.Prefix(subject),
 		Start:   now,
 		Ends:    now.Add(rule.TTL),
 		Cap:     now.Add(rule.Max),

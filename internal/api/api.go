@@ -1,0 +1,229 @@
+package api
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/cors"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"go.uber.org/zap"
+
+	"github.com/tokensvc/tokensvc/internal/policy"
+	"github.com/tokensvc/tokensvc/internal/session"
+	"github.com/tokensvc/tokensvc/internal/signing"
+)
+
+// Deps is everything the API needs, built by main and handed down. Nothing
+// here is global: two APIs can live in one process (tests do that).
+type Deps struct {
+	Log      *zap.Logger
+	Registry *prometheus.Registry // metrics are registered here, never in the default registry
+	Policy   *policy.Policy
+	// Signers sign the CDN cookies, one per configured format, in the order
+	// of TOKENSVC_CDN; every grant sets the cookies of each.
+	Signers []signing.Signer
+	Store   session.Store
+	// StoreBackend names the store in metrics ("memory" or "redis").
+	StoreBackend string
+	Now          func() time.Time
+	Options      Options
+}
+
+// Options are the deployment's choices.
+type Options struct {
+	// CDNBaseURL is the scheme and host media is served from,
+	// "https://cdn.site.com": a grant's prefix is appended to it.
+	CDNBaseURL string
+	Cookie     CookieOptions
+	// APIKeys authenticate backends (Authorization: Bearer).
+	APIKeys []APIKey
+	// AllowedOrigins may call the browser routes (/refresh, /logout) with
+	// credentials; every other Origin is refused (CSRF defence).
+	AllowedOrigins []string
+	// MaxBodyBytes caps a request body (default 8 KiB).
+	MaxBodyBytes int64
+	// IssuedCacheSize bounds the in-process cache of issued cookies that lets
+	// a refresh storm share one signature (default 100 000 sessions).
+	IssuedCacheSize int
+}
+
+// CookieOptions are the attributes every cookie tokensvc sets carries.
+type CookieOptions struct {
+	Domain   string // empty: a host-only cookie
+	Path     string // default "/"
+	Secure   bool
+	HTTPOnly bool
+	SameSite http.SameSite
+	// SessionName is tokensvc's own session cookie (default
+	// "tokensvc_session"); SessionMaxAge how long the browser keeps it
+	// (default 30 days), longer than any session so that /refresh can still
+	// say otp_required or login_required days after a session ended.
+	SessionName   string
+	SessionMaxAge time.Duration
+}
+
+// DefaultCookieOptions are the safe defaults: Secure, HttpOnly, SameSite=Lax.
+var DefaultCookieOptions = CookieOptions{
+	Path: "/", Secure: true, HTTPOnly: true, SameSite: http.SameSiteLaxMode,
+	SessionName: "tokensvc_session", SessionMaxAge: 30 * 24 * time.Hour,
+}
+
+// API is tokensvc's HTTP handler.
+type API struct {
+	log          *zap.Logger
+	metrics      *metrics
+	policy       *policy.Policy
+	signers      []signing.Signer
+	store        session.Store
+	storeBackend string
+	now          func() time.Time
+	opt          Options
+	base         string // CDNBaseURL without a trailing slash
+	keys         *keyring
+	issuer       *issuer
+	cookieNames  []string // every CDN cookie name any signer may set, for logout
+	router       chi.Router
+}
+
+// New checks deps and builds the API.
+func New(d Deps) (*API, error) {
+	if err := d.validate(); err != nil {
+		return nil, err
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.Options.MaxBodyBytes <= 0 {
+		d.Options.MaxBodyBytes = 8 << 10
+	}
+	if d.Options.IssuedCacheSize <= 0 {
+		d.Options.IssuedCacheSize = 100_000
+	}
+	co := &d.Options.Cookie
+	if co.Path == "" {
+		co.Path = "/"
+	}
+	if co.SessionName == "" {
+		co.SessionName = DefaultCookieOptions.SessionName
+	}
+	if co.SessionMaxAge <= 0 {
+		co.SessionMaxAge = DefaultCookieOptions.SessionMaxAge
+	}
+	if co.SameSite == 0 {
+		co.SameSite = http.SameSiteLaxMode
+	}
+	keys, err := newKeyring(d.Options.APIKeys)
+	if err != nil {
+		return nil, err
+	}
+	m, err := newMetrics(d.Registry, d.Signers)
+	if err != nil {
+		return nil, err
+	}
+	a := &API{
+		log: d.Log, metrics: m, policy: d.Policy, signers: d.Signers,
+		store: instrument(d.Store, d.StoreBackend, m), storeBackend: d.StoreBackend,
+		now: d.Now, opt: d.Options, base: strings.TrimSuffix(d.Options.CDNBaseURL, "/"),
+		keys: keys,
+	}
+	a.issuer = newIssuer(a, d.Options.IssuedCacheSize)
+	seen := map[string]bool{}
+	for _, s := range d.Signers {
+		for _, n := range s.CookieNames() {
+			if !seen[n] {
+				seen[n] = true
+				a.cookieNames = append(a.cookieNames, n)
+			}
+		}
+	}
+	a.router = a.routes(d.Registry)
+	return a, nil
+}
+
+func (d *Deps) validate() error {
+	var errs []error
+	if d.Log == nil {
+		errs = append(errs, errors.New("api: Deps.Log is nil"))
+	}
+	if d.Registry == nil {
+		errs = append(errs, errors.New("api: Deps.Registry is nil"))
+	}
+	if d.Policy == nil {
+		errs = append(errs, errors.New("api: Deps.Policy is nil"))
+	}
+	if d.Store == nil {
+		errs = append(errs, errors.New("api: Deps.Store is nil"))
+	}
+	if len(d.Signers) == 0 {
+		errs = append(errs, errors.New("api: no signers: configure at least one CDN format"))
+	}
+	u, err := url.Parse(d.Options.CDNBaseURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || strings.Trim(u.Path, "/") != "" {
+		errs = append(errs, fmt.Errorf("api: CDN base URL %q must be scheme://host with no path, query or fragment", d.Options.CDNBaseURL))
+	}
+	return errors.Join(errs...)
+}
+
+// ServeHTTP makes API an http.Handler.
+func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.router.ServeHTTP(w, r) }
+
+// routes lists every route in one place.
+func (a *API) routes(reg *prometheus.Registry) chi.Router {
+	r := chi.NewRouter()
+	r.Use(a.observe, a.recoverer)
+	r.NotFound(func(w http.ResponseWriter, r *http.Request) { a.render(w, r, errNotFound()) })
+	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
+		a.render(w, r, errMethodNotAllowed(a.allowedMethods(r)))
+	})
+
+	r.Get("/healthz", a.healthz)
+	r.Get("/readyz", a.readyz)
+	r.Method(http.MethodGet, "/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+
+	// Backend routes: an app backend, authenticated with an API key.
+	r.Group(func(r chi.Router) {
+		r.Use(a.authenticate)
+		r.Post("/grants", a.postGrants)
+		r.With(a.rolling).Post("/sessions/touch", a.postTouch)
+		r.Post("/sessions/revoke", a.postRevoke)
+		r.Post("/subjects/{subject}/revoke", a.postRevokeSubject)
+	})
+
+	// Browser routes: credentialed CORS for the allowed origins only, and the
+	// Origin header checked before anything else.
+	r.Group(func(r chi.Router) {
+		r.Use(a.checkOrigin, cors.Handler(cors.Options{
+			AllowedOrigins:   a.opt.AllowedOrigins,
+			AllowedMethods:   []string{http.MethodPost},
+			AllowedHeaders:   []string{"Content-Type"},
+			AllowCredentials: true,
+			MaxAge:           600,
+		}))
+		r.With(a.rolling).Post("/refresh", a.postRefresh)
+		r.Post("/logout", a.postLogout)
+		// chi answers OPTIONS only where a route exists; the CORS handler
+		// above turns these into preflight answers.
+		r.Options("/refresh", func(http.ResponseWriter, *http.Request) {})
+		r.Options("/logout", func(http.ResponseWriter, *http.Request) {})
+	})
+	return r
+}
+
+// allowedMethods lists what the path accepts, for the Allow header. chi
+// knows, but does not hand the list to a custom 405 handler, so ask the
+// router.
+func (a *API) allowedMethods(r *http.Request) string {
+	var allow []string
+	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodOptions} {
+		if a.router.Match(chi.NewRouteContext(), m, r.URL.Path) {
+			allow = append(allow, m)
+		}
+	}
+	return strings.Join(allow, ", ")
+}

@@ -1,0 +1,155 @@
+package api
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/tokensvc/tokensvc/internal/policy"
+)
+
+// cdnCookie is one CDN cookie and the format that made it.
+type cdnCookie struct {
+	format string
+	name   string
+	value  string
+}
+
+// The session cookie value is "<tier>.<43 base64url chars of 32 random
+// bytes>". The tier letter ("g" guest, "u" user) is what lets /refresh say
+// otp_required or login_required long after the store forgot the session;
+// it is only a hint: the stored session is the authority while it lives,
+// and a forged letter changes nothing but which hint a forger reads.
+const (
+	sessionIDRandLen = 32
+	sessionValueLen  = 2 + 43
+)
+
+func tierOf(role policy.Role) byte {
+	if role == policy.LoggedIn {
+		return 'u'
+	}
+	return 'g'
+}
+
+// newSessionValue returns a fresh session cookie value for role.
+func newSessionValue(role policy.Role) (string, error) {
+	var raw [sessionIDRandLen]byte
+	if _, err := rand.Read(raw[:]); err != nil {
+		return "", err
+	}
+	b := make([]byte, 0, sessionValueLen)
+	b = append(b, tierOf(role), '.')
+	b = base64.RawURLEncoding.AppendEncode(b, raw[:])
+	return string(b), nil
+}
+
+// parseSessionValue checks the shape of a session cookie value and returns
+// its tier letter. It accepts nothing but the exact shape newSessionValue
+// makes.
+func parseSessionValue(v string) (tier byte, ok bool) {
+	if len(v) != sessionValueLen || (v[0] != 'g' && v[0] != 'u') || v[1] != '.' {
+		return 0, false
+	}
+	for i := 2; i < len(v); i++ {
+		c := v[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
+			return 0, false
+		}
+	}
+	return v[0], true
+}
+
+// sessionCookie returns the request's tokensvc session cookie value, if it
+// carries a well-formed one.
+func (a *API) sessionCookie(r *http.Request) (value string, tier byte, ok bool) {
+	for _, c := range r.CookiesNamed(a.opt.Cookie.SessionName) {
+		if t, ok := parseSessionValue(c.Value); ok {
+			return c.Value, t, true
+		}
+	}
+	return "", 0, false
+}
+
+// appendSetCookie appends one Set-Cookie header value: the deployment's
+// attributes, with Max-Age and Expires both saying when the cookie ends
+// (Max-Age wins where supported; Expires serves old clients).
+func (a *API) appendSetCookie(b []byte, name, value string, expires time.Time, maxAge int64) []byte {
+	co := &a.opt.Cookie
+	b = append(b, name...)
+	b = append(b, '=')
+	b = append(b, value...)
+	b = append(b, "; Path="...)
+	b = append(b, co.Path...)
+	if co.Domain != "" {
+		b = append(b, "; Domain="...)
+		b = append(b, co.Domain...)
+	}
+	b = append(b, "; Expires="...)
+	b = expires.UTC().AppendFormat(b, http.TimeFormat)
+	b = append(b, "; Max-Age="...)
+	b = strconv.AppendInt(b, maxAge, 10)
+	if co.Secure {
+		b = append(b, "; Secure"...)
+	}
+	if co.HTTPOnly {
+		b = append(b, "; HttpOnly"...)
+	}
+	switch co.SameSite {
+	case http.SameSiteStrictMode:
+		b = append(b, "; SameSite=Strict"...)
+	case http.SameSiteNoneMode:
+		b = append(b, "; SameSite=None"...)
+	default:
+		b = append(b, "; SameSite=Lax"...)
+	}
+	return b
+}
+
+// maxAge is the whole seconds from now until expires, never negative.
+func maxAge(now, expires time.Time) int64 {
+	s := int64(expires.Sub(now) / time.Second)
+	if s < 0 {
+		return 0
+	}
+	return s
+}
+
+// setCookieNoStore marks a response that sets cookies as never cacheable,
+// by browsers or by a CDN in front of tokensvc (reference/001: a CDN must
+// not cache Set-Cookie).
+func setCookieNoStore(h http.Header) {
+	h.Set("Cache-Control", `no-store, no-cache="Set-Cookie"`)
+}
+
+// writeCDNCookies sets the CDN cookies, all ending at expires.
+func (a *API) writeCDNCookies(h http.Header, cookies []cdnCookie, now, expires time.Time) {
+	setCookieNoStore(h)
+	ma := maxAge(now, expires)
+	buf := make([]byte, 0, 512)
+	for _, c := range cookies {
+		buf = a.appendSetCookie(buf[:0], c.name, c.value, expires, ma)
+		h.Add("Set-Cookie", string(buf))
+	}
+}
+
+// writeSessionCookie sets tokensvc's own session cookie.
+func (a *API) writeSessionCookie(h http.Header, value string, now time.Time) {
+	setCookieNoStore(h)
+	exp := now.Add(a.opt.Cookie.SessionMaxAge)
+	h.Add("Set-Cookie", string(a.appendSetCookie(nil, a.opt.Cookie.SessionName, value, exp, maxAge(now, exp))))
+}
+
+// clearCookies expires every cookie a grant may have set: each CDN cookie
+// name of every configured format and the session cookie, with the same
+// Domain and Path so that the browser matches and drops them.
+func (a *API) clearCookies(h http.Header) {
+	setCookieNoStore(h)
+	epoch := time.Unix(0, 0)
+	for _, n := range a.cookieNames {
+		h.Add("Set-Cookie", string(a.appendSetCookie(nil, n, "", epoch, 0)))
+	}
+	h.Add("Set-Cookie", string(a.appendSetCookie(nil, a.opt.Cookie.SessionName, "", epoch, 0)))
+}

@@ -1,0 +1,159 @@
+package api
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/tokensvc/tokensvc/internal/policy"
+	"github.com/tokensvc/tokensvc/internal/session"
+)
+
+// grantRequest is the body of POST /grants.
+type grantRequest struct {
+	Role    string `json:"role"`
+	Subject string `json:"subject"`
+}
+
+// Validate checks presence; policy.Decide checks the values.
+func (g *grantRequest) Validate() error {
+	if g.Role == "" {
+		return problem(http.StatusBadRequest, "unknown_role", "Unknown role", "role is required")
+	}
+	if g.Subject == "" {
+		return problem(http.StatusBadRequest, "invalid_subject", "Invalid subject", "subject is required")
+	}
+	return nil
+}
+
+// cookieJSON describes one cookie for backends that build cookies
+// themselves: everything a Set-Cookie header would say.
+type cookieJSON struct {
+	CDN      string    `json:"cdn"` // the format, or "tokensvc" for the session cookie
+	Name     string    `json:"name"`
+	Value    string    `json:"value"`
+	Domain   string    `json:"domain,omitempty"`
+	Path     string    `json:"path"`
+	Expires  time.Time `json:"expires"`
+	MaxAge   int64     `json:"max_age"`
+	Secure   bool      `json:"secure"`
+	HTTPOnly bool      `json:"http_only"`
+	SameSite string    `json:"same_site"`
+}
+
+// grantResponse is the 201 body of POST /grants (and the 200 body of a
+// touch that re-issued cookies).
+type grantResponse struct {
+	Role             string       `json:"role"`
+	Subject          string       `json:"subject"`
+	Rolling          bool         `json:"rolling"`
+	SessionExpiresAt time.Time    `json:"session_expires_at"`
+	SessionCapAt     time.Time    `json:"session_cap_at"`
+	CookiesExpireAt  time.Time    `json:"cookies_expire_at"`
+	Cookies          []cookieJSON `json:"cookies"`
+}
+
+func (a *API) cookieJSON(format, name, value string, now, expires time.Time) cookieJSON {
+	co := &a.opt.Cookie
+	ss := "Lax"
+	switch co.SameSite {
+	case http.SameSiteStrictMode:
+		ss = "Strict"
+	case http.SameSiteNoneMode:
+		ss = "None"
+	}
+	return cookieJSON{
+		CDN: format, Name: name, Value: value, Domain: co.Domain, Path: co.Path,
+		Expires: expires.UTC(), MaxAge: maxAge(now, expires),
+		Secure: co.Secure, HTTPOnly: co.HTTPOnly, SameSite: ss,
+	}
+}
+
+// postGrants: decode, validate, decide, sign, store, render.
+func (a *API) postGrants(w http.ResponseWriter, r *http.Request) {
+	var req grantRequest
+	if err := a.decodeJSON(r, &req); err != nil {
+		a.grantFailed(req.Role, "rejected")
+		a.render(w, r, err)
+		return
+	}
+	if err := req.Validate(); err != nil {
+		a.grantFailed(req.Role, "rejected")
+		a.render(w, r, err)
+		return
+	}
+	now := a.now()
+	d, err := a.policy.Decide(policy.Role(req.Role), req.Subject, now)
+	if err != nil {
+		a.grantFailed(req.Role, "rejected")
+		a.render(w, r, err)
+		return
+	}
+	id, err := newSessionValue(d.Rule.Role)
+	if err != nil {
+		a.grantFailed(req.Role, "error")
+		a.render(w, r, err)
+		return
+	}
+	iss, err := a.issuer.grant(id, d.Rule, d.Prefix, d.Start, d.Ends)
+	if err != nil {
+		a.grantFailed(req.Role, "error")
+		a.render(w, r, err)
+		return
+	}
+	s := session.Session{
+		ID: id, Subject: d.Subject, Role: string(d.Rule.Role),
+		Created: d.Start, Expires: d.Ends, Cap: d.Cap,
+		Issued: d.Start, CookiesExpire: d.Ends,
+	}
+	if err := a.store.Put(r.Context(), s); err != nil {
+		a.issuer.forget(id)
+		a.grantFailed(req.Role, "error")
+		a.render(w, r, err)
+		return
+	}
+	// A grant replaces the browser's current session when the backend
+	// forwards it: a new id on every privilege change, the old one revoked
+	// (reference/000 "cookie stomp": the same cookie names are overwritten).
+	if prev, _, ok := a.sessionCookie(r); ok && prev != id {
+		a.revoke(r.Context(), prev, "role_change")
+	}
+
+	h := w.Header()
+	a.writeCDNCookies(h, iss.cookies, now, d.Ends)
+	a.writeSessionCookie(h, id, now)
+	resp := grantResponse{
+		Role: string(d.Rule.Role), Subject: d.Subject, Rolling: d.Rule.Rolling,
+		SessionExpiresAt: d.Ends, SessionCapAt: d.Cap, CookiesExpireAt: d.Ends,
+		Cookies: make([]cookieJSON, 0, len(iss.cookies)+1),
+	}
+	for _, c := range iss.cookies {
+		resp.Cookies = append(resp.Cookies, a.cookieJSON(c.format, c.name, c.value, now, d.Ends))
+	}
+	for _, s := range a.signers {
+		a.metrics.grants.WithLabelValues(string(d.Rule.Role), s.Format(), "issued").Inc()
+	}
+	resp.Cookies = append(resp.Cookies, a.cookieJSON("tokensvc", a.opt.Cookie.SessionName, id, now, now.Add(a.opt.Cookie.SessionMaxAge)))
+	writeJSON(w, http.StatusCreated, resp)
+}
+
+func (a *API) grantFailed(role, outcome string) {
+	for _, s := range a.signers {
+		a.metrics.grants.WithLabelValues(roleLabel(role), s.Format(), outcome).Inc()
+	}
+}
+
+// revoke deletes a session and forgets its cookies. A failure is logged,
+// not returned: the caller's own answer does not depend on it, and the old
+// session still ends on its own.
+func (a *API) revoke(ctx context.Context, id, reason string) bool {
+	a.issuer.forget(id)
+	if err := a.store.Delete(ctx, id); err != nil {
+		a.log.Warn("revoke failed", zap.String("request_id", requestID(ctx)), zap.String("reason", reason), zap.Error(err))
+		return false
+	}
+	a.metrics.revocations.WithLabelValues(reason).Inc()
+	return true
+}

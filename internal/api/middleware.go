@@ -1,0 +1,170 @@
+package api
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"go.uber.org/zap"
+)
+
+// ctxKeyRequest carries the per-request facts middleware shares.
+type ctxKeyRequest struct{}
+
+// reqInfo is filled in as the request passes through middleware; one
+// allocation per request, not one context value per fact.
+type reqInfo struct {
+	id     string
+	apiKey string // the authenticated backend's key name, never its token
+}
+
+func info(ctx context.Context) *reqInfo {
+	ri, _ := ctx.Value(ctxKeyRequest{}).(*reqInfo)
+	return ri
+}
+
+// requestID returns the request's id ("" outside a request).
+func requestID(ctx context.Context) string {
+	if ri := info(ctx); ri != nil {
+		return ri.id
+	}
+	return ""
+}
+
+// reqIDs makes request ids: a random per-process prefix and a counter, so
+// ids are unique across replicas without a syscall per request.
+type reqIDs struct {
+	prefix string
+	n      atomic.Uint64
+}
+
+func newReqIDs() *reqIDs {
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	return &reqIDs{prefix: hex.EncodeToString(b[:]) + "-"}
+}
+
+func (g *reqIDs) next() string {
+	var buf [32]byte
+	b := append(buf[:0], g.prefix...)
+	b = strconv.AppendUint(b, g.n.Add(1), 10)
+	return string(b)
+}
+
+// validRequestID accepts a caller's X-Request-Id only when it is short and
+// plain, so it can go into logs and headers as is.
+func validRequestID(s string) bool {
+	if s == "" || len(s) > 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_' || c == '.') {
+			return false
+		}
+	}
+	return true
+}
+
+// statusWriter records the status code and size of a response.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+	bytes  int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	n, err := w.ResponseWriter.Write(b)
+	w.bytes += n
+	return n, err
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// observe gives each request an id, then logs it and records its duration
+// by route pattern (never the raw path: it holds subjects).
+func (a *API) observe(next http.Handler) http.Handler {
+	ids := newReqIDs()
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		ri := &reqInfo{}
+		if id := r.Header.Get("X-Request-Id"); validRequestID(id) {
+			ri.id = id
+		} else {
+			ri.id = ids.next()
+		}
+		w.Header().Set("X-Request-Id", ri.id)
+		sw := &statusWriter{ResponseWriter: w}
+		next.ServeHTTP(sw, r.WithContext(context.WithValue(r.Context(), ctxKeyRequest{}, ri)))
+		if sw.status == 0 {
+			sw.status = http.StatusOK
+		}
+		route := "unmatched"
+		if rc := chi.RouteContext(r.Context()); rc != nil && rc.RoutePattern() != "" {
+			route = rc.RoutePattern()
+		}
+		d := time.Since(start)
+		a.metrics.observeHTTP(route, r.Method, sw.status, d)
+		if ce := a.log.Check(zap.InfoLevel, "request"); ce != nil {
+			fields := []zap.Field{
+				zap.String("request_id", ri.id), zap.String("method", r.Method),
+				zap.String("route", route), zap.Int("status", sw.status),
+				zap.Int("bytes", sw.bytes), zap.Duration("duration", d),
+			}
+			if ri.apiKey != "" {
+				fields = append(fields, zap.String("api_key", ri.apiKey))
+			}
+			ce.Write(fields...)
+		}
+	})
+}
+
+// recoverer turns a panic into a 500 problem and a log line with the stack,
+// so no stack trace ever reaches a client.
+func (a *API) recoverer(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				a.log.Error("panic", zap.String("request_id", requestID(r.Context())),
+					zap.String("panic", fmt.Sprint(v)), zap.StackSkip("stack", 2))
+				a.render(w, r, errInternal())
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+// checkOrigin is the CSRF defence of the browser routes: a browser always
+// sends Origin on a cross-site POST (and on preflights), so a request whose
+// Origin is missing or not listed is refused before it touches a session.
+func (a *API) checkOrigin(next http.Handler) http.Handler {
+	allowed := slices.Clone(a.opt.AllowedOrigins)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		origin := r.Header.Get("Origin")
+		if origin == "" || !slices.Contains(allowed, origin) {
+			a.render(w, r, errForbiddenOrigin())
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}

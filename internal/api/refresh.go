@@ -1,0 +1,207 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/tokensvc/tokensvc/internal/policy"
+	"github.com/tokensvc/tokensvc/internal/session"
+)
+
+// rolled is what the rolling middleware found and did for a live session.
+type rolled struct {
+	s    session.Session // after any slide
+	rule policy.Rule
+	// iss is set when the middleware re-issued the CDN cookies (and already
+	// wrote their Set-Cookie headers); reused says another caller's
+	// signature was shared.
+	iss    *issued
+	reused bool
+}
+
+// ctxKeyRolled carries *rolled from the middleware to the handler.
+type ctxKeyRolled struct{}
+
+func rolledFrom(ctx context.Context) *rolled {
+	v, _ := ctx.Value(ctxKeyRolled{}).(*rolled)
+	return v
+}
+
+// ended is the answer for a session that is over: a guest is asked for an
+// OTP, a signed-in user to log in again. The tier comes from the session
+// cookie, so the answer stays right days after the store forgot the session.
+func ended(tier byte) *Problem {
+	if tier == 'u' {
+		return errLoginRequired()
+	}
+	return errOTPRequired()
+}
+
+// rolling runs on every session-bearing route. It loads the browser's
+// session, slides a rolling one, and re-issues the CDN cookies only once
+// they have passed half their lifetime: most requests sign nothing.
+func (a *API) rolling(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, tier, ok := a.sessionCookie(r)
+		if !ok {
+			a.refreshed("none", "no_session")
+			a.render(w, r, errNoSession())
+			return
+		}
+		now := a.now()
+		res, err := a.roll(r.Context(), id, tier, now)
+		if err != nil {
+			var p *Problem
+			switch {
+			case errors.As(err, &p) && p.Code == "otp_required":
+				a.refreshed("guest", "otp_required")
+			case errors.As(err, &p) && p.Code == "login_required":
+				a.refreshed(string(policy.LoggedIn), "login_required")
+			default:
+				a.refreshed("none", "error")
+			}
+			a.render(w, r, err)
+			return
+		}
+		if res.iss != nil {
+			a.writeCDNCookies(w.Header(), res.iss.cookies, now, res.iss.expires)
+		}
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxKeyRolled{}, res)))
+	})
+}
+
+func (a *API) roll(ctx context.Context, id string, tier byte, now time.Time) (*rolled, error) {
+	s, err := a.store.Get(ctx, id)
+	if errors.Is(err, session.ErrNotFound) {
+		return nil, ended(tier)
+	}
+	if err != nil {
+		return nil, err
+	}
+	rule, err := a.policy.Rule(policy.Role(s.Role))
+	if err != nil || policy.CheckSubject(s.Subject) != nil {
+		// Fail closed on a record we did not write.
+		return nil, fmt.Errorf("api: corrupt session record (role %q)", roleLabel(s.Role))
+	}
+	ends, ok := rule.Slide(s.Expires, s.Cap, now)
+	if !ok {
+		return nil, ended(tierOf(rule.Role))
+	}
+	res := &rolled{rule: rule}
+	switch {
+	case rule.Rolling && !now.Before(reuseUntil(rule, s.Issued, s.CookiesExpire)):
+		iss, reused, err := a.issuer.reissue(ctx, s, rule, now, ends)
+		if errors.Is(err, session.ErrNotFound) {
+			return nil, ended(tierOf(rule.Role))
+		}
+		if err != nil {
+			return nil, err
+		}
+		s.Issued, s.CookiesExpire = iss.at, iss.expires
+		if iss.expires.After(s.Expires) {
+			s.Expires = iss.expires
+		}
+		res.iss, res.reused = iss, reused
+	case ends.After(s.Expires):
+		// Slide the session; its cookies are not due yet. Ends move in whole
+		// seconds, so this writes at most once a second a session.
+		err := a.store.Extend(ctx, id, session.Update{Expires: ends, Issued: s.Issued, CookiesExpire: s.CookiesExpire})
+		if errors.Is(err, session.ErrNotFound) {
+			return nil, ended(tierOf(rule.Role))
+		}
+		if err != nil {
+			return nil, err
+		}
+		s.Expires = ends
+	}
+	res.s = s
+	return res, nil
+}
+
+func (a *API) refreshed(role, outcome string) {
+	for _, s := range a.signers {
+		a.metrics.refreshes.WithLabelValues(role, s.Format(), outcome).Inc()
+	}
+}
+
+// refreshResponse is the 200 body of POST /refresh. It carries no cookie
+// value: the browser gets those only as HttpOnly cookies.
+type refreshResponse struct {
+	Role             string    `json:"role"`
+	Rolling          bool      `json:"rolling"`
+	SessionExpiresAt time.Time `json:"session_expires_at"`
+	SessionCapAt     time.Time `json:"session_cap_at"`
+	CookiesExpireAt  time.Time `json:"cookies_expire_at"`
+	CDN              []string  `json:"cdn"`
+}
+
+// postRefresh answers a browser whose image just got a 403: fresh CDN
+// cookies while the session lives. The cookies are the ones the middleware
+// re-issued, or the current ones (shared, not re-signed, while fresh).
+func (a *API) postRefresh(w http.ResponseWriter, r *http.Request) {
+	res := rolledFrom(r.Context())
+	now := a.now()
+	iss, outcome := res.iss, "resigned"
+	if iss == nil {
+		var reused bool
+		var err error
+		iss, reused, err = a.issuer.current(res.s, res.rule, now)
+		if err != nil {
+			a.refreshed(string(res.rule.Role), "error")
+			a.render(w, r, err)
+			return
+		}
+		if reused {
+			outcome = "reused"
+		}
+		a.writeCDNCookies(w.Header(), iss.cookies, now, iss.expires)
+	} else if res.reused {
+		outcome = "reused"
+	}
+	a.refreshed(string(res.rule.Role), outcome)
+	writeJSON(w, http.StatusOK, refreshResponse{
+		Role: string(res.rule.Role), Rolling: res.rule.Rolling,
+		SessionExpiresAt: res.s.Expires, SessionCapAt: res.s.Cap, CookiesExpireAt: iss.expires,
+		CDN: a.formats(),
+	})
+}
+
+// postTouch is the rolling refresh for backends that proxy user API calls:
+// they forward the browser's Cookie header and relay any Set-Cookie back.
+// 204 with no Set-Cookie when nothing is due; 200 with the new cookies
+// (headers and body) when they were re-issued.
+func (a *API) postTouch(w http.ResponseWriter, r *http.Request) {
+	res := rolledFrom(r.Context())
+	if res.iss == nil {
+		a.refreshed(string(res.rule.Role), "unchanged")
+		w.Header().Set("Cache-Control", "no-store")
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	outcome := "resigned"
+	if res.reused {
+		outcome = "reused"
+	}
+	a.refreshed(string(res.rule.Role), outcome)
+	now := a.now()
+	resp := grantResponse{
+		Role: string(res.rule.Role), Subject: res.s.Subject, Rolling: res.rule.Rolling,
+		SessionExpiresAt: res.s.Expires, SessionCapAt: res.s.Cap, CookiesExpireAt: res.iss.expires,
+		Cookies: make([]cookieJSON, 0, len(res.iss.cookies)),
+	}
+	for _, c := range res.iss.cookies {
+		resp.Cookies = append(resp.Cookies, a.cookieJSON(c.format, c.name, c.value, now, res.iss.expires))
+	}
+	writeJSON(w, http.StatusOK, resp)
+}
+
+func (a *API) formats() []string {
+	out := make([]string, len(a.signers))
+	for i, s := range a.signers {
+		out[i] = s.Format()
+	}
+	return out
+}

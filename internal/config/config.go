@@ -1,0 +1,283 @@
+// Package config reads tokensvc's environment (TOKENSVC_*), checks all of
+// it at once, and builds what main wires together: the signers, the API
+// options, the session store settings. Nothing else reads Config: packages
+// get only the pieces they need.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/kelseyhightower/envconfig"
+)
+
+// Secret is a configuration value that must never be printed.
+type Secret string
+
+func (Secret) String() string { return "[redacted]" }
+
+// GoString keeps %#v from printing it either.
+func (Secret) GoString() string { return "[redacted]" }
+
+// Config is every TOKENSVC_* variable. The README's table lists each one; a
+// test keeps the two in step.
+type Config struct {
+	Dev     bool   `envconfig:"DEV" desc:"force dev mode (generated keys, in-memory sessions); on by default when no TOKENSVC_* variable is set"`
+	DevDir  string `envconfig:"DEV_DIR" default:".tokensvc-dev" desc:"where dev mode writes its generated keys (0700 folder, 0600 files)"`
+	Addr    string `envconfig:"ADDR" default:"127.0.0.1:8080" desc:"listen address of the API"`
+	LogJSON bool   `envconfig:"LOG_JSON" default:"true" desc:"JSON logs (false: console format for development)"`
+	Level   string `envconfig:"LOG_LEVEL" default:"info" desc:"debug, info, warn or error"`
+
+	CDN        []string `envconfig:"CDN" default:"cloudcdn" desc:"CDN formats, comma-separated: cloudcdn, akamai, cloudfront, gotipath; every grant sets the cookies of each"`
+	CDNBaseURL string   `envconfig:"CDN_BASE_URL" desc:"scheme and host the media is served from, e.g. https://cdn.site.com"`
+
+	CloudCDNKeys     []string      `envconfig:"CLOUDCDN_KEYS" desc:"up to 3 NAME=FILE gcloud key files; the first signs, all verify"`
+	AkamaiKeyFiles   []string      `envconfig:"AKAMAI_KEY_FILES" desc:"up to 3 hex key files; the first signs, all verify"`
+	AkamaiAlgorithm  string        `envconfig:"AKAMAI_ALGORITHM" default:"sha256" desc:"sha256, sha1 or md5"`
+	AkamaiTokenName  string        `envconfig:"AKAMAI_TOKEN_NAME" default:"__token__" desc:"cookie (and query) name of the token"`
+	AkamaiSaltFile   string        `envconfig:"AKAMAI_SALT_FILE" desc:"optional file holding the EdgeAuth salt"`
+	AkamaiEscape     bool          `envconfig:"AKAMAI_ESCAPE_EARLY" desc:"escape token fields before hashing, as the property expects"`
+	CloudFrontKeys   []string      `envconfig:"CLOUDFRONT_KEYS" desc:"up to 3 KEY_ID=FILE private key PEMs (ECDSA P-256 recommended); the first signs, all verify"`
+	CloudFrontHash   string        `envconfig:"CLOUDFRONT_HASH_ALGORITHM" desc:"SHA1 or SHA256 (default: SHA256 for ECDSA keys, SHA1 for RSA)"`
+	GotipathSecrets  []string      `envconfig:"GOTIPATH_SECRET_FILES" desc:"up to 3 secret files; the first signs, all verify"`
+	CookieDomain     string        `envconfig:"COOKIE_DOMAIN" desc:"Domain attribute of every cookie, e.g. .site.com (must span the app and CDN hosts); empty: host-only"`
+	CookiePath       string        `envconfig:"COOKIE_PATH" default:"/" desc:"Path attribute of every cookie"`
+	CookieSecure     bool          `envconfig:"COOKIE_SECURE" default:"true" desc:"Secure attribute (dev mode: false)"`
+	CookieHTTPOnly   bool          `envconfig:"COOKIE_HTTP_ONLY" default:"true" desc:"HttpOnly attribute"`
+	CookieSameSite   string        `envconfig:"COOKIE_SAME_SITE" default:"Lax" desc:"Lax, Strict or None (None needs Secure)"`
+	SessionCookie    string        `envconfig:"SESSION_COOKIE_NAME" default:"tokensvc_session" desc:"name of tokensvc's own session cookie"`
+	SessionCookieAge time.Duration `envconfig:"SESSION_COOKIE_MAX_AGE" default:"720h" desc:"how long the browser keeps the session cookie, so /refresh can still say otp_required or login_required after a session ended"`
+
+	APIKeys        []string `envconfig:"API_KEYS" desc:"comma-separated name:token backend credentials (development and tests)"`
+	APIKeysFile    string   `envconfig:"API_KEYS_FILE" desc:"file of backend credentials, one name:token or name:sha256:HEX a line (production)"`
+	AllowedOrigins []string `envconfig:"ALLOWED_ORIGINS" desc:"origins allowed to call /refresh and /logout with credentials (CORS and CSRF check)"`
+
+	SessionStore string `envconfig:"SESSION_STORE" default:"memory" desc:"memory or redis"`
+	RedisURL     Secret `envconfig:"REDIS_URL" desc:"redis://, rediss://; ?master_name= for Sentinel, ?addr= for Cluster"`
+	RedisCluster bool   `envconfig:"REDIS_CLUSTER" desc:"force cluster mode for a single configuration endpoint"`
+
+	GuestNewTTL time.Duration `envconfig:"GUEST_NEW_TTL" default:"20m" desc:"GUEST_NEW lifetime, hard"`
+	GuestOTPTTL time.Duration `envconfig:"GUEST_OTP_TTL" default:"1h" desc:"GUEST_OTP lifetime, hard"`
+	LoggedInTTL time.Duration `envconfig:"LOGGED_IN_TTL" default:"2h" desc:"LOGGED_IN lifetime from the last activity"`
+	LoggedInMax time.Duration `envconfig:"LOGGED_IN_MAX" default:"12h" desc:"absolute cap of a LOGGED_IN session"`
+
+	MaxBodyBytes  int64         `envconfig:"MAX_BODY_BYTES" default:"8192" desc:"largest accepted request body"`
+	ShutdownGrace time.Duration `envconfig:"SHUTDOWN_GRACE" default:"15s" desc:"how long in-flight requests get on SIGTERM"`
+}
+
+// Formats is the closed set of CDN format names.
+var Formats = []string{"cloudcdn", "akamai", "cloudfront", "gotipath"}
+
+// Load reads the environment. dev reports whether dev mode is on: asked for
+// with TOKENSVC_DEV, or implied because no TOKENSVC_* variable is set.
+func Load() (*Config, error) {
+	var c Config
+	if err := envconfig.Process("tokensvc", &c); err != nil {
+		return nil, fmt.Errorf("config: %w", redactParse(err))
+	}
+	if !c.Dev && !anyTokensvcVar() {
+		c.Dev = true
+	}
+	return &c, nil
+}
+
+// redactParse keeps the variable's name but not its value: envconfig's own
+// message quotes the value, which may be a secret.
+func redactParse(err error) error {
+	var pe *envconfig.ParseError
+	if errors.As(err, &pe) {
+		return fmt.Errorf("%s: cannot parse its value as %s", pe.KeyName, pe.TypeName)
+	}
+	return err
+}
+
+func anyTokensvcVar() bool {
+	for _, kv := range os.Environ() {
+		if strings.HasPrefix(kv, "TOKENSVC_") {
+			return true
+		}
+	}
+	return false
+}
+
+// Validate reports every problem at once, so an operator fixes them in one
+// go. Dev mode must have been applied first (ApplyDev fills the gaps).
+func (c *Config) Validate() error {
+	var errs []error
+	add := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		add("TOKENSVC_ADDR %q is not host:port", c.Addr)
+	}
+	if len(c.CDN) == 0 {
+		add("TOKENSVC_CDN is empty: name at least one of %s", strings.Join(Formats, ", "))
+	}
+	seen := map[string]bool{}
+	for _, f := range c.CDN {
+		if !slices.Contains(Formats, f) {
+			add("TOKENSVC_CDN: unknown format %q (want %s)", f, strings.Join(Formats, ", "))
+		}
+		if seen[f] {
+			add("TOKENSVC_CDN lists %q twice", f)
+		}
+		seen[f] = true
+	}
+	if u, err := url.Parse(c.CDNBaseURL); c.CDNBaseURL == "" || err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || strings.Trim(u.Path, "/") != "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		add("TOKENSVC_CDN_BASE_URL %q must be scheme://host[:port], e.g. https://cdn.site.com", c.CDNBaseURL)
+	}
+	keyCount := func(name string, n int, needed bool) {
+		if needed && n == 0 {
+			add("%s is empty but TOKENSVC_CDN includes its format", name)
+		}
+		if n > 3 {
+			add("%s lists %d keys; at most 3 (the first signs, all verify)", name, n)
+		}
+	}
+	keyCount("TOKENSVC_CLOUDCDN_KEYS", len(c.CloudCDNKeys), seen["cloudcdn"])
+	keyCount("TOKENSVC_AKAMAI_KEY_FILES", len(c.AkamaiKeyFiles), seen["akamai"])
+	keyCount("TOKENSVC_CLOUDFRONT_KEYS", len(c.CloudFrontKeys), seen["cloudfront"])
+	keyCount("TOKENSVC_GOTIPATH_SECRET_FILES", len(c.GotipathSecrets), seen["gotipath"])
+	for _, kv := range c.CloudCDNKeys {
+		if n, f, ok := strings.Cut(kv, "="); !ok || n == "" || f == "" {
+			add("TOKENSVC_CLOUDCDN_KEYS entry must be NAME=FILE")
+		}
+	}
+	for _, kv := range c.CloudFrontKeys {
+		if n, f, ok := strings.Cut(kv, "="); !ok || n == "" || f == "" {
+			add("TOKENSVC_CLOUDFRONT_KEYS entry must be KEY_ID=FILE")
+		}
+	}
+	switch c.CloudFrontHash {
+	case "", "SHA1", "SHA256":
+	default:
+		add("TOKENSVC_CLOUDFRONT_HASH_ALGORITHM %q: want SHA1 or SHA256", c.CloudFrontHash)
+	}
+	switch c.AkamaiAlgorithm {
+	case "sha256", "sha1", "md5":
+	default:
+		add("TOKENSVC_AKAMAI_ALGORITHM %q: want sha256, sha1 or md5", c.AkamaiAlgorithm)
+	}
+
+	if len(c.APIKeys) == 0 && c.APIKeysFile == "" {
+		add("no backend credentials: set TOKENSVC_API_KEYS_FILE (or TOKENSVC_API_KEYS)")
+	}
+	for _, o := range c.AllowedOrigins {
+		if !validOrigin(o) {
+			add("TOKENSVC_ALLOWED_ORIGINS: %q is not an origin (scheme://host[:port], no path)", o)
+		}
+	}
+	if c.CookieDomain != "" && !validCookieDomain(c.CookieDomain) {
+		add("TOKENSVC_COOKIE_DOMAIN %q is not a domain name", c.CookieDomain)
+	}
+	if !strings.HasPrefix(c.CookiePath, "/") || strings.ContainsAny(c.CookiePath, "; \t\r\n") {
+		add("TOKENSVC_COOKIE_PATH %q must start with / and hold no ; or spaces", c.CookiePath)
+	}
+	if _, err := ParseSameSite(c.CookieSameSite); err != nil {
+		add("TOKENSVC_COOKIE_SAME_SITE: %v", err)
+	} else if strings.EqualFold(c.CookieSameSite, "none") && !c.CookieSecure {
+		add("TOKENSVC_COOKIE_SAME_SITE=None needs TOKENSVC_COOKIE_SECURE=true (browsers drop it otherwise)")
+	}
+	if !validCookieName(c.SessionCookie) {
+		add("TOKENSVC_SESSION_COOKIE_NAME %q is not a cookie name", c.SessionCookie)
+	}
+	if c.SessionCookieAge < time.Minute {
+		add("TOKENSVC_SESSION_COOKIE_MAX_AGE %v is under a minute", c.SessionCookieAge)
+	}
+
+	switch c.SessionStore {
+	case "memory":
+	case "redis":
+		if c.RedisURL == "" {
+			add("TOKENSVC_SESSION_STORE=redis needs TOKENSVC_REDIS_URL")
+		}
+	default:
+		add("TOKENSVC_SESSION_STORE %q: want memory or redis", c.SessionStore)
+	}
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{{"TOKENSVC_GUEST_NEW_TTL", c.GuestNewTTL}, {"TOKENSVC_GUEST_OTP_TTL", c.GuestOTPTTL}, {"TOKENSVC_LOGGED_IN_TTL", c.LoggedInTTL}, {"TOKENSVC_LOGGED_IN_MAX", c.LoggedInMax}} {
+		if d.v < time.Second {
+			add("%s %v is under one second", d.name, d.v)
+		}
+	}
+	if c.LoggedInMax < c.LoggedInTTL {
+		add("TOKENSVC_LOGGED_IN_MAX %v is shorter than TOKENSVC_LOGGED_IN_TTL %v", c.LoggedInMax, c.LoggedInTTL)
+	}
+	if c.MaxBodyBytes < 256 || c.MaxBodyBytes > 1<<20 {
+		add("TOKENSVC_MAX_BODY_BYTES %d: want 256 to 1048576", c.MaxBodyBytes)
+	}
+	switch c.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		add("TOKENSVC_LOG_LEVEL %q: want debug, info, warn or error", c.Level)
+	}
+	if c.ShutdownGrace < 0 {
+		add("TOKENSVC_SHUTDOWN_GRACE is negative")
+	}
+	return errors.Join(errs...)
+}
+
+// ParseSameSite reads Lax, Strict or None.
+func ParseSameSite(s string) (http.SameSite, error) {
+	switch strings.ToLower(s) {
+	case "lax":
+		return http.SameSiteLaxMode, nil
+	case "strict":
+		return http.SameSiteStrictMode, nil
+	case "none":
+		return http.SameSiteNoneMode, nil
+	}
+	return 0, fmt.Errorf("%q: want Lax, Strict or None", s)
+}
+
+func validOrigin(o string) bool {
+	u, err := url.Parse(o)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" &&
+		u.Path == "" && u.RawQuery == "" && u.Fragment == "" && u.User == nil && u.String() == o
+}
+
+func validCookieDomain(d string) bool {
+	d = strings.TrimPrefix(d, ".")
+	if d == "" || len(d) > 253 {
+		return false
+	}
+	if _, err := netip.ParseAddr(d); err == nil {
+		return true
+	}
+	for _, label := range strings.Split(d, ".") {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+		for i := 0; i < len(label); i++ {
+			c := label[i]
+			if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-') {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// validCookieName follows RFC 6265's token: printable ASCII without
+// separators.
+func validCookieName(n string) bool {
+	if n == "" {
+		return false
+	}
+	for i := 0; i < len(n); i++ {
+		c := n[i]
+		if c <= ' ' || c >= 0x7f || strings.IndexByte(`()<>@,;:\"/[]?={}`, c) >= 0 {
+			return false
+		}
+	}
+	return true
+}

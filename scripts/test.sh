@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it (.ci/run calls exactly this).
+#
+# It installs what a fresh Debian machine lacks (redis-server, nginx,
+# chromium; the tests start their own instances on free loopback ports),
+# then checks formatting and vet, runs every test under the race detector,
+# and finally runs each fuzz target for a short time.
+#
+#   FUZZTIME=10s   how long each fuzz target runs (0 skips the fuzz step)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+log() { printf '\n==> %s\n' "$*"; }
+
+need=()
+command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
+command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need+=(nginx)
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
+if [ ${#need[@]} -gt 0 ]; then
+  log "installing ${need[*]}"
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -qq
+  $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+
+log "gofmt"
+unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.git/*'))
+if [ -n "$unformatted" ]; then
+  echo "not gofmt-formatted:"; echo "$unformatted"; exit 1
+fi
+
+log "go vet"
+go vet ./...
+
+log "go test -race"
+go test -race -count=1 -timeout 20m ./...
+
+FUZZTIME=${FUZZTIME:-10s}
+if [ "$FUZZTIME" != "0" ]; then
+  log "fuzz targets, $FUZZTIME each"
+  for pkg in $(go list ./...); do
+    for target in $(go test -list '^Fuzz' "$pkg" | grep '^Fuzz' || true); do
+      echo "--- $pkg $target"
+      go test -run '^$' -fuzz "^${target}\$" -fuzztime "$FUZZTIME" "$pkg" >/tmp/fuzz.$$.log 2>&1 || {
+        cat /tmp/fuzz.$$.log; rm -f /tmp/fuzz.$$.log; exit 1; }
+    done
+  done
+  rm -f /tmp/fuzz.$$.log
+fi
+log "all green"
