@@ -184,7 +184,9 @@ func (h *harness) do(req *http.Request) *http.Response {
 	h.t.Helper()
 	rec := httptest.NewRecorder()
 	h.api.ServeHTTP(rec, req)
-	return rec.Result()
+	resp := rec.Result()
+	checkContract(h.t, req, resp)
+	return resp
 }
 
 func (h *harness) backendReq(method, path, body string) *http.Request {
