@@ -1,0 +1,286 @@
+package api_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tokensvc/tokensvc/internal/api"
+	"github.com/tokensvc/tokensvc/internal/session"
+	"github.com/tokensvc/tokensvc/internal/session/storetest"
+)
+
+// TestGrantCookies checks every attribute of every cookie a grant sets, and
+// that the JSON body describes the same cookies.
+func TestGrantCookies(t *testing.T) {
+	sk := stores(t)[0]
+	h := newHarness(t, sk, []string{"cloudcdn", "cloudfront"})
+	now := h.clk.Now()
+	resp := h.grant(nil, "GUEST_NEW", "guest_abc123")
+	if cc := resp.Header.Get("Cache-Control"); cc != `no-store, no-cache="Set-Cookie"` {
+		t.Errorf("Cache-Control = %q", cc)
+	}
+	var body struct {
+		Cookies []struct {
+			CDN, Name, Value, Domain, Path string
+			SameSite                       string `json:"same_site"`
+			Expires                        time.Time
+			MaxAge                         int64 `json:"max_age"`
+			Secure                         bool
+			HTTPOnly                       bool `json:"http_only"`
+		}
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+		t.Fatal(err)
+	}
+	headers := resp.Header.Values("Set-Cookie")
+	if len(headers) != len(body.Cookies) {
+		t.Fatalf("%d Set-Cookie headers, %d cookies in the body", len(headers), len(body.Cookies))
+	}
+	for i, raw := range headers {
+		c := body.Cookies[i]
+		wantExp, wantAge := now.Add(20*time.Minute), int64(1200)
+		if c.CDN == "tokensvc" {
+			wantExp, wantAge = now.Add(30*24*time.Hour), 30*24*3600
+		}
+		want := c.Name + "=" + c.Value + "; Path=/; Domain=.site.com; Expires=" + wantExp.Format(http.TimeFormat) +
+			"; Max-Age=" + strconv.FormatInt(wantAge, 10) + "; Secure; HttpOnly; SameSite=Lax"
+		if raw != want {
+			t.Errorf("Set-Cookie\n got  %s\n want %s", raw, want)
+		}
+		if !c.Expires.Equal(wantExp) || c.MaxAge != wantAge || !c.Secure || !c.HTTPOnly || c.SameSite != "Lax" || c.Domain != ".site.com" || c.Path != "/" {
+			t.Errorf("body cookie %+v does not match its header", c)
+		}
+	}
+}
+
+// TestCookieOverrides: each cookie attribute follows the configuration.
+func TestCookieOverrides(t *testing.T) {
+	sk := stores(t)[0]
+	h := newHarness(t, sk, []string{"gotipath"}, func(d *api.Deps) {
+		d.Options.Cookie = api.CookieOptions{Path: "/media", Secure: false, HTTPOnly: false, SameSite: http.SameSiteStrictMode, SessionName: "sid", SessionMaxAge: time.Hour}
+	})
+	resp := h.grant(nil, "LOGGED_IN", "user_1")
+	for _, raw := range resp.Header.Values("Set-Cookie") {
+		if strings.Contains(raw, "Domain=") || strings.Contains(raw, "Secure") || strings.Contains(raw, "HttpOnly") ||
+			!strings.Contains(raw, "; Path=/media;") || !strings.HasSuffix(raw, "; SameSite=Strict") {
+			t.Errorf("Set-Cookie %s ignores the configured attributes", raw)
+		}
+	}
+	if !strings.HasPrefix(resp.Header.Values("Set-Cookie")[2], "sid=") {
+		t.Errorf("session cookie name not configurable: %v", resp.Header.Values("Set-Cookie"))
+	}
+}
+
+// TestCORS: the browser routes answer allowed origins with credentialed
+// CORS, preflights included.
+func TestCORS(t *testing.T) {
+	h := newHarness(t, stores(t)[0], []string{"cloudcdn"})
+	req := httptest.NewRequest(http.MethodOptions, "http://tokensvc.internal/refresh", nil)
+	req.Header.Set("Origin", origin)
+	req.Header.Set("Access-Control-Request-Method", "POST")
+	resp := h.do(req)
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("Access-Control-Allow-Origin") != origin || resp.Header.Get("Access-Control-Allow-Credentials") != "true" {
+		t.Fatalf("preflight: %d %v", resp.StatusCode, resp.Header)
+	}
+	b := newBrowser()
+	h.grant(b, "GUEST_NEW", "guest_a")
+	resp = h.browserPost(b, "/refresh")
+	if resp.Header.Get("Access-Control-Allow-Origin") != origin || resp.Header.Get("Access-Control-Allow-Credentials") != "true" {
+		t.Fatalf("refresh lacks CORS headers: %v", resp.Header)
+	}
+	if !strings.Contains(resp.Header.Get("Vary"), "Origin") {
+		t.Errorf("Vary does not name Origin: %q", resp.Header.Get("Vary"))
+	}
+}
+
+// failingStore fails every call, as an unreachable Redis does.
+type failingStore struct{}
+
+var errDown = errors.New("dial tcp 10.0.0.9:6379: connect: connection refused (password=hunter2)")
+
+func (failingStore) Put(context.Context, session.Session) error { return wrapDown() }
+func (failingStore) Get(context.Context, string) (session.Session, error) {
+	return session.Session{}, wrapDown()
+}
+func (failingStore) Extend(context.Context, string, session.Update) error { return wrapDown() }
+func (failingStore) Delete(context.Context, string) error                 { return wrapDown() }
+func (failingStore) DeleteSubject(context.Context, string) (int, error)   { return 0, wrapDown() }
+func (failingStore) Ping(context.Context) error                           { return wrapDown() }
+
+func wrapDown() error { return errors.Join(session.ErrUnavailable, errDown) }
+
+// TestStoreUnavailable: a store outage is a 503 store_unavailable that sets
+// no cookie, leaks no upstream text, and counts in metrics; /healthz stays
+// up and /readyz says not ready.
+func TestStoreUnavailable(t *testing.T) {
+	down := storeKind{name: "redis", new: func(*testing.T, *storetest.Clock) session.Store { return failingStore{} }}
+	h := newHarness(t, down, []string{"cloudcdn"})
+	b := newBrowser()
+	b.cookies["tokensvc_session"] = "u.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+	req := h.backendReq(http.MethodPost, "/grants", `{"role":"GUEST_NEW","subject":"guest_a"}`)
+	for _, resp := range []*http.Response{
+		h.do(req),
+		h.browserPost(b, "/refresh"),
+		h.do(h.backendReq(http.MethodPost, "/subjects/user_1/revoke", "")),
+		h.do(httptest.NewRequest(http.MethodGet, "http://tokensvc.internal/readyz", nil)),
+	} {
+		body := readBody(resp)
+		if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(body, `"code":"store_unavailable"`) {
+			t.Errorf("got %d %s, want 503 store_unavailable", resp.StatusCode, body)
+		}
+		if len(resp.Cookies()) != 0 {
+			t.Errorf("a failed request set cookies")
+		}
+		if strings.Contains(body, "hunter2") || strings.Contains(body, "10.0.0.9") {
+			t.Errorf("problem leaks the upstream error: %s", body)
+		}
+	}
+	if resp := h.do(httptest.NewRequest(http.MethodGet, "http://tokensvc.internal/healthz", nil)); resp.StatusCode != http.StatusOK {
+		t.Errorf("healthz %d during a store outage", resp.StatusCode)
+	}
+	if n := h.counterSum("tokensvc_session_store_errors_total", map[string]string{"backend": "redis"}); n < 3 {
+		t.Errorf("store errors counted %v, want at least 3", n)
+	}
+}
+
+// TestMetrics: the names follow the naming guide, and no label carries a
+// subject, a session id or a raw path.
+func TestMetrics(t *testing.T) {
+	h := newHarness(t, stores(t)[0], []string{"cloudcdn", "akamai"})
+	b := newBrowser()
+	h.grant(b, "LOGGED_IN", "user_secretsubject")
+	h.browserPost(b, "/refresh")
+	h.do(h.backendReq(http.MethodPost, "/subjects/user_secretsubject/revoke", ""))
+	h.do(httptest.NewRequest(http.MethodGet, "http://tokensvc.internal/temp/guest_secretpath/x.jpg", nil))
+	resp := h.do(httptest.NewRequest(http.MethodGet, "http://tokensvc.internal/metrics", nil))
+	text := readBody(resp)
+	for _, want := range []string{
+		`tokensvc_grants_total{cdn="cloudcdn",outcome="issued",role="LOGGED_IN"} 1`,
+		`tokensvc_grants_total{cdn="akamai",outcome="issued",role="LOGGED_IN"} 1`,
+		`tokensvc_refreshes_total{cdn="cloudcdn",outcome="reused",role="LOGGED_IN"} 1`,
+		`tokensvc_signatures_total{cdn="akamai"} 1`,
+		`tokensvc_sign_duration_seconds_bucket{cdn="cloudcdn"`,
+		`tokensvc_http_request_duration_seconds_bucket{code="201",method="POST",route="/grants"`,
+		`tokensvc_http_request_duration_seconds_bucket{code="200",method="POST",route="/subjects/{subject}/revoke"`,
+		`route="unmatched"`,
+		`tokensvc_session_revocations_total{reason="subject"} 1`,
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+	for _, leak := range []string{"secretsubject", "secretpath", b.cookies["tokensvc_session"], h.token} {
+		if strings.Contains(text, leak) {
+			t.Errorf("metrics leak %q", leak)
+		}
+	}
+	for _, line := range strings.Split(text, "\n") {
+		if strings.HasPrefix(line, "# TYPE tokensvc_") && strings.HasSuffix(line, " counter") && !strings.Contains(line, "_total ") {
+			t.Errorf("counter without _total: %s", line)
+		}
+	}
+}
+
+// TestLogsHoldNoSecrets drives every route and then searches the logs for
+// anything secret: the bearer token, cookie values, session ids.
+func TestLogsHoldNoSecrets(t *testing.T) {
+	for _, sk := range stores(t) {
+		h := newHarness(t, sk, []string{"cloudcdn", "akamai", "cloudfront", "gotipath"})
+		b := newBrowser()
+		h.grant(b, "GUEST_NEW", "guest_abc123")
+		secrets := []string{h.token}
+		for _, v := range b.cookies {
+			secrets = append(secrets, v)
+		}
+		h.clk.Advance(time.Minute)
+		h.browserPost(b, "/refresh")
+		h.grant(b, "LOGGED_IN", "user_42")
+		for _, v := range b.cookies {
+			secrets = append(secrets, v)
+		}
+		req := h.backendReq(http.MethodPost, "/sessions/touch", "")
+		req.Header.Set("Cookie", b.header())
+		h.do(req)
+		bad := httptest.NewRequest(http.MethodPost, "http://tokensvc.internal/grants", strings.NewReader(`{}`))
+		bad.Header.Set("Authorization", "Bearer not-the-token-but-still-secret")
+		h.do(bad)
+		secrets = append(secrets, "not-the-token-but-still-secret")
+		h.browserPost(b, "/logout")
+		logs := h.logs.String()
+		if !strings.Contains(logs, `"request_id"`) || !strings.Contains(logs, `"api_key":"backend"`) {
+			t.Fatalf("%s: logs lack request ids or key names:\n%s", sk.name, logs)
+		}
+		for _, s := range secrets {
+			if len(s) >= 8 && strings.Contains(logs, s) {
+				t.Errorf("%s: logs contain a secret %q", sk.name, s[:8]+"…")
+			}
+			// Also any 12-byte window of a long value (a truncated leak).
+			if len(s) > 24 && strings.Contains(logs, s[6:18]) {
+				t.Errorf("%s: logs contain part of a secret", sk.name)
+			}
+		}
+		if regexp.MustCompile(`[gu]\.[A-Za-z0-9_-]{43}`).MatchString(logs) {
+			t.Errorf("%s: logs contain a session id", sk.name)
+		}
+	}
+}
+
+// TestRequestIDs: each response carries an id; a caller's plain id is kept,
+// a hostile one replaced.
+func TestRequestIDs(t *testing.T) {
+	h := newHarness(t, stores(t)[0], []string{"cloudcdn"})
+	req := httptest.NewRequest(http.MethodGet, "http://tokensvc.internal/healthz", nil)
+	req.Header.Set("X-Request-Id", "trace-123.abc")
+	if got := h.do(req).Header.Get("X-Request-Id"); got != "trace-123.abc" {
+		t.Errorf("X-Request-Id = %q, want the caller's", got)
+	}
+	req = httptest.NewRequest(http.MethodGet, "http://tokensvc.internal/healthz", nil)
+	req.Header.Set("X-Request-Id", "evil\"}\n{")
+	if got := h.do(req).Header.Get("X-Request-Id"); got == "" || strings.ContainsAny(got, "\"\n{}") {
+		t.Errorf("X-Request-Id = %q", got)
+	}
+	a := h.do(httptest.NewRequest(http.MethodGet, "http://tokensvc.internal/healthz", nil)).Header.Get("X-Request-Id")
+	b := h.do(httptest.NewRequest(http.MethodGet, "http://tokensvc.internal/healthz", nil)).Header.Get("X-Request-Id")
+	if a == "" || a == b {
+		t.Errorf("request ids %q, %q", a, b)
+	}
+}
+
+// TestNewRefusesBadDeps: api.New reports every missing piece.
+func TestNewRefusesBadDeps(t *testing.T) {
+	_, err := api.New(api.Deps{Options: api.Options{CDNBaseURL: "cdn.site.com/x"}})
+	if err == nil {
+		t.Fatal("New accepted empty deps")
+	}
+	for _, want := range []string{"Log", "Registry", "Policy", "Store", "signers", "base URL"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error does not mention %s: %v", want, err)
+		}
+	}
+}
+
+// TestTwoAPIsInOneProcess: nothing is global.
+func TestTwoAPIsInOneProcess(t *testing.T) {
+	sk := stores(t)[0]
+	h1 := newHarness(t, sk, []string{"cloudcdn"})
+	h2 := newHarness(t, sk, []string{"cloudcdn"})
+	b := newBrowser()
+	h1.grant(b, "GUEST_NEW", "guest_a")
+	req := httptest.NewRequest(http.MethodPost, "http://tokensvc.internal/grants", strings.NewReader(`{"role":"GUEST_NEW","subject":"guest_a"}`))
+	req.Header.Set("Authorization", "Bearer "+h1.token)
+	req.Header.Set("Content-Type", "application/json")
+	if resp := h2.do(req); resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("the second API accepted the first one's key: %d", resp.StatusCode)
+	}
+	if h2.signatures() != 0 {
+		t.Errorf("metrics leaked between two APIs")
+	}
+}
