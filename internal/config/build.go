@@ -231,7 +231,7 @@ func (c *Config) ApplyDev() ([]string, error) {
 		}
 	}
 	if len(c.APIKeys) == 0 && c.APIKeysFile == "" {
-		p, err := gen("api-token", func() ([]byte, error) {
+		p, err := gen("api-keys", func() ([]byte, error) {
 			var b [24]byte
 			if _, err := rand.Read(b[:]); err != nil {
 				return nil, err
