@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+
+	"github.com/redis/go-redis/v9"
 	"time"
 
 	"github.com/tokensvc/tokensvc/internal/session"
@@ -86,4 +88,36 @@ func TestNewRedisClientURLs(t *testing.T) {
 	if _, err := session.NewRedisClient(session.RedisOptions{URL: "redis://user:s3cret@h:1/x"}); err == nil || strings.Contains(err.Error(), "s3cret") {
 		t.Errorf("err = %v: must fail without quoting the password", err)
 	}
+}
+
+// TestRedisClusterConformance runs the suite on a real three-master Redis
+// Cluster: DeleteSubject and Put touch keys in different slots.
+func TestRedisClusterConformance(t *testing.T) {
+	url := testenv.RedisCluster(t)
+	storetest.Run(t, func(t *testing.T, clk *storetest.Clock) session.Store {
+		o := session.RedisOptions{URL: url, KeyPrefix: fmt.Sprintf("c%d:", prefixSeq.Add(1))}
+		c, err := session.NewRedisClient(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		if _, ok := c.(*redis.ClusterClient); !ok {
+			t.Fatalf("client is %T, want a cluster client", c)
+		}
+		return session.NewRedis(c, o, clk.Now)
+	})
+}
+
+// TestRedisSentinelConformance runs the suite through a Sentinel.
+func TestRedisSentinelConformance(t *testing.T) {
+	url := testenv.RedisSentinel(t)
+	storetest.Run(t, func(t *testing.T, clk *storetest.Clock) session.Store {
+		o := session.RedisOptions{URL: url, KeyPrefix: fmt.Sprintf("s%d:", prefixSeq.Add(1))}
+		c, err := session.NewRedisClient(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		return session.NewRedis(c, o, clk.Now)
+	})
 }

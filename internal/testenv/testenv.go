@@ -110,3 +110,61 @@ func Redis(t testing.TB) string {
 	WaitDial(t, addr, 10*time.Second, logs)
 	return addr
 }
+
+// RedisCluster starts a three-master Redis Cluster on free loopback ports
+// and returns a go-redis cluster URL for it.
+func RedisCluster(t testing.TB) string {
+	t.Helper()
+	bin := LookPath(t, "redis-server", "redis-server")
+	cli := LookPath(t, "redis-cli", "redis-tools")
+	dir := t.TempDir()
+	var addrs []string
+	for i := 0; i < 3; i++ {
+		port := FreePort(t)
+		cmd := exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1",
+			"--cluster-enabled", "yes", "--cluster-config-file", filepath.Join(dir, fmt.Sprintf("nodes-%d.conf", port)),
+			"--cluster-node-timeout", "2000", "--save", "", "--appendonly", "no", "--dir", dir)
+		logs := Start(t, cmd)
+		addr := fmt.Sprintf("127.0.0.1:%d", port)
+		WaitDial(t, addr, 10*time.Second, logs)
+		addrs = append(addrs, addr)
+	}
+	args := append([]string{"--cluster", "create"}, addrs...)
+	args = append(args, "--cluster-replicas", "0", "--cluster-yes")
+	if out, err := exec.Command(cli, args...).CombinedOutput(); err != nil {
+		t.Fatalf("redis-cli --cluster create: %v\n%s", err, out)
+	}
+	host, port, _ := net.SplitHostPort(addrs[0])
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		out, _ := exec.Command(cli, "-h", host, "-p", port, "cluster", "info").Output()
+		if bytes.Contains(out, []byte("cluster_state:ok")) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("cluster did not become ok:\n%s", out)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return "redis://" + addrs[0] + "?addr=" + addrs[1] + "&addr=" + addrs[2]
+}
+
+// RedisSentinel starts a Redis master and one Sentinel watching it, and
+// returns a go-redis Sentinel URL (the Sentinel's address and master_name).
+func RedisSentinel(t testing.TB) string {
+	t.Helper()
+	master := Redis(t)
+	bin := LookPath(t, "redis-server", "redis-server")
+	dir := t.TempDir()
+	port := FreePort(t)
+	conf := filepath.Join(dir, "sentinel.conf")
+	mh, mp, _ := net.SplitHostPort(master)
+	cfg := fmt.Sprintf("port %d\nbind 127.0.0.1\ndir %s\nsentinel monitor tokensvc %s %s 1\nsentinel down-after-milliseconds tokensvc 5000\n", port, dir, mh, mp)
+	if err := os.WriteFile(conf, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	logs := Start(t, exec.Command(bin, conf, "--sentinel"))
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	WaitDial(t, addr, 10*time.Second, logs)
+	return "redis://" + addr + "?master_name=tokensvc"
+}
