@@ -7,9 +7,9 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/redis/go-redis/v9"
-	"time"
 
 	"github.com/tokensvc/tokensvc/internal/session"
 	"github.com/tokensvc/tokensvc/internal/session/storetest"
