@@ -113,6 +113,7 @@ func build(ctx context.Context, cfg *config.Config, log *zap.Logger) (http.Handl
 		return nil, cleanup, err
 	}
 	sameSite, _ := config.ParseSameSite(cfg.CookieSameSite)
+	proxies, _ := cfg.TrustedProxyPrefixes()
 	pol, err := policy.New(policy.Lifetimes{GuestNew: cfg.GuestNewTTL, GuestOTP: cfg.GuestOTPTTL, LoggedIn: cfg.LoggedInTTL, LoggedInMax: cfg.LoggedInMax})
 	if err != nil {
 		return nil, cleanup, err
@@ -147,6 +148,7 @@ func build(ctx context.Context, cfg *config.Config, log *zap.Logger) (http.Handl
 				SessionName: cfg.SessionCookie, SessionMaxAge: cfg.SessionCookieAge,
 			},
 			APIKeys: keys, AllowedOrigins: cfg.AllowedOrigins, MaxBodyBytes: cfg.MaxBodyBytes,
+			TrustedProxies: proxies,
 		},
 	})
 	if err != nil {

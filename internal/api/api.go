@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 	"time"
@@ -48,6 +49,9 @@ type Options struct {
 	AllowedOrigins []string
 	// MaxBodyBytes caps a request body (default 8 KiB).
 	MaxBodyBytes int64
+	// TrustedProxies may call GET /verify and speak for the client
+	// (X-Original-URL, X-Forwarded-*, X-Real-IP). Default: loopback only.
+	TrustedProxies []netip.Prefix
 	// IssuedCacheSize bounds the in-process cache of issued cookies that lets
 	// a refresh storm share one signature (default 100 000 sessions).
 	IssuedCacheSize int
@@ -101,6 +105,9 @@ func New(d Deps) (*API, error) {
 	}
 	if d.Options.MaxBodyBytes <= 0 {
 		d.Options.MaxBodyBytes = 8 << 10
+	}
+	if d.Options.TrustedProxies == nil {
+		d.Options.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32"), netip.MustParsePrefix("::1/128")}
 	}
 	if d.Options.IssuedCacheSize <= 0 {
 		d.Options.IssuedCacheSize = 100_000
@@ -185,6 +192,11 @@ func (a *API) routes(reg *prometheus.Registry) chi.Router {
 	r.Get("/healthz", a.healthz)
 	r.Get("/readyz", a.readyz)
 	r.Method(http.MethodGet, "/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+
+	// Origin verification, for a proxy's forward-auth hook (nginx
+	// auth_request sends the original method, so HEAD is answered too).
+	r.Get("/verify", a.getVerify)
+	r.Head("/verify", a.getVerify)
 
 	// Backend routes: an app backend, authenticated with an API key.
 	r.Group(func(r chi.Router) {

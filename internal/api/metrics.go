@@ -17,14 +17,15 @@ import (
 // units, _total on counters. No label ever carries a subject, a session id
 // or a raw path: routes are chi patterns, roles and formats are closed sets.
 type metrics struct {
-	grants       *prometheus.CounterVec   // role, cdn, outcome
-	refreshes    *prometheus.CounterVec   // role, cdn, outcome
-	signatures   *prometheus.CounterVec   // cdn
-	signDuration *prometheus.HistogramVec // cdn
-	signErrors   *prometheus.CounterVec   // cdn
-	httpDuration *prometheus.HistogramVec // route, method, code
-	storeErrors  *prometheus.CounterVec   // backend, op
-	revocations  *prometheus.CounterVec   // reason
+	grants        *prometheus.CounterVec   // role, cdn, outcome
+	refreshes     *prometheus.CounterVec   // role, cdn, outcome
+	signatures    *prometheus.CounterVec   // cdn
+	signDuration  *prometheus.HistogramVec // cdn
+	signErrors    *prometheus.CounterVec   // cdn
+	httpDuration  *prometheus.HistogramVec // route, method, code
+	storeErrors   *prometheus.CounterVec   // backend, op
+	revocations   *prometheus.CounterVec   // reason
+	verifications *prometheus.CounterVec   // cdn, outcome
 }
 
 func newMetrics(reg prometheus.Registerer, signers []signing.Signer) (*metrics, error) {
@@ -63,8 +64,12 @@ func newMetrics(reg prometheus.Registerer, signers []signing.Signer) (*metrics, 
 			Name: "tokensvc_session_revocations_total",
 			Help: "Sessions revoked, by reason (logout, revoke, subject, role_change).",
 		}, []string{"reason"}),
+		verifications: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "tokensvc_verifications_total",
+			Help: "Origin verifications (GET /verify) by the CDN format that decided (none: no credential) and outcome (valid or the rejection reason).",
+		}, []string{"cdn", "outcome"}),
 	}
-	for _, c := range []prometheus.Collector{m.grants, m.refreshes, m.signatures, m.signDuration, m.signErrors, m.httpDuration, m.storeErrors, m.revocations} {
+	for _, c := range []prometheus.Collector{m.grants, m.refreshes, m.signatures, m.signDuration, m.signErrors, m.httpDuration, m.storeErrors, m.revocations, m.verifications} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}

@@ -99,7 +99,7 @@ func checkContract(t testing.TB, req *http.Request, resp *http.Response) {
 
 func TestContractDocumentsEveryRoute(t *testing.T) {
 	doc, _ := loadContract(t)
-	want := []string{"/grants", "/refresh", "/logout", "/sessions/touch", "/sessions/revoke", "/subjects/{subject}/revoke", "/healthz", "/readyz", "/metrics"}
+	want := []string{"/grants", "/refresh", "/logout", "/sessions/touch", "/sessions/revoke", "/subjects/{subject}/revoke", "/verify", "/healthz", "/readyz", "/metrics"}
 	for _, p := range want {
 		if doc.Paths.Find(p) == nil {
 			t.Errorf("openapi.yaml lacks %s", p)

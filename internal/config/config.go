@@ -59,6 +59,7 @@ type Config struct {
 	APIKeys        []string `envconfig:"API_KEYS" desc:"comma-separated name:token backend credentials (development and tests)"`
 	APIKeysFile    string   `envconfig:"API_KEYS_FILE" desc:"file of backend credentials, one name:token or name:sha256:HEX a line (production)"`
 	AllowedOrigins []string `envconfig:"ALLOWED_ORIGINS" desc:"origins allowed to call /refresh and /logout with credentials (CORS and CSRF check)"`
+	TrustedProxies []string `envconfig:"TRUSTED_PROXIES" default:"127.0.0.1/32,::1/128" desc:"CIDRs of the proxies allowed to call GET /verify and speak for the client (X-Original-URL, X-Forwarded-*, X-Real-IP)"`
 
 	SessionStore string `envconfig:"SESSION_STORE" default:"memory" desc:"memory or redis"`
 	RedisURL     Secret `envconfig:"REDIS_URL" desc:"redis://, rediss://; ?master_name= for Sentinel, ?addr= for Cluster"`
@@ -174,6 +175,9 @@ func (c *Config) Validate() error {
 			add("TOKENSVC_ALLOWED_ORIGINS: %q is not an origin (scheme://host[:port], no path)", o)
 		}
 	}
+	if _, err := c.TrustedProxyPrefixes(); err != nil {
+		add("TOKENSVC_TRUSTED_PROXIES: %v", err)
+	}
 	if c.CookieDomain != "" && !validCookieDomain(c.CookieDomain) {
 		add("TOKENSVC_COOKIE_DOMAIN %q is not a domain name", c.CookieDomain)
 	}
@@ -224,6 +228,29 @@ func (c *Config) Validate() error {
 		add("TOKENSVC_SHUTDOWN_GRACE is negative")
 	}
 	return errors.Join(errs...)
+}
+
+// TrustedProxyPrefixes parses TOKENSVC_TRUSTED_PROXIES (a bare address is
+// a /32 or /128).
+func (c *Config) TrustedProxyPrefixes() ([]netip.Prefix, error) {
+	out := []netip.Prefix{}
+	for _, s := range c.TrustedProxies {
+		s = strings.TrimSpace(s)
+		if !strings.Contains(s, "/") {
+			a, err := netip.ParseAddr(s)
+			if err != nil {
+				return nil, fmt.Errorf("%q is not an address or CIDR", s)
+			}
+			out = append(out, netip.PrefixFrom(a, a.BitLen()))
+			continue
+		}
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			return nil, fmt.Errorf("%q is not an address or CIDR", s)
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
 }
 
 // ParseSameSite reads Lax, Strict or None.

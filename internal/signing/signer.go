@@ -3,6 +3,7 @@ package signing
 import (
 	"errors"
 	"net/netip"
+	"strings"
 	"time"
 )
 
@@ -117,4 +118,48 @@ func ReasonOf(err error) Reason {
 		return r
 	}
 	return Malformed
+}
+
+// ParseCookieHeader splits a Cookie request header ("a=1; b=2") into
+// cookies, in order, keeping every value byte for byte: no unquoting, no
+// percent-decoding, no validation. A verifier must see exactly what the
+// client sent (net/http's parser drops or rewrites values it dislikes).
+// Pieces without "=" are skipped.
+func ParseCookieHeader(h string) []Cookie {
+	var out []Cookie
+	for len(h) > 0 {
+		var part string
+		part, h, _ = strings.Cut(h, ";")
+		part = strings.TrimSpace(part)
+		name, value, ok := strings.Cut(part, "=")
+		if !ok || name == "" {
+			continue
+		}
+		out = append(out, Cookie{Name: strings.TrimSpace(name), Value: strings.TrimSpace(value)})
+	}
+	return out
+}
+
+// VerifyAny checks r with every verifier, as an origin serving several
+// formats at once does (a site migrating between CDNs sends both cookies).
+// It accepts when any format accepts and returns that format. Otherwise it
+// reports the first rejection of a credential that was present, so an
+// expired Akamai token is not hidden behind a missing Cloud CDN cookie;
+// Missing only when no format found its credential. format names the
+// verifier whose answer is returned ("" when none had a credential).
+func VerifyAny(verifiers []Verifier, r *Request, now time.Time) (format string, err error) {
+	var first error
+	for _, v := range verifiers {
+		e := v.Verify(r, now)
+		if e == nil {
+			return v.Format(), nil
+		}
+		if first == nil && ReasonOf(e) != Missing {
+			first, format = e, v.Format()
+		}
+	}
+	if first == nil {
+		return "", Missing
+	}
+	return format, first
 }

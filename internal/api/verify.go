@@ -1,0 +1,152 @@
+package api
+
+import (
+	"net"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"strings"
+
+	"github.com/tokensvc/tokensvc/internal/signing"
+)
+
+// Origin verification. Google's docs: "signed requests must always be
+// validated at the origin" (reference/003), because an origin can be
+// reached around the CDN and may serve signed and unsigned content.
+// GET /verify is the forward-auth hook for nginx auth_request (and any proxy
+// with one): it rebuilds the URL the client asked for, checks it with the
+// verifier of every configured format and answers 204 or 403.
+
+// errUntrustedProxy: only the configured proxies may tell tokensvc which URL
+// to check; anyone else could ask it to vouch for any URL.
+func errUntrustedProxy() *Problem {
+	return problem(http.StatusForbidden, "untrusted_proxy", "Not a trusted proxy",
+		"only the proxies in TOKENSVC_TRUSTED_PROXIES may call /verify")
+}
+
+func errBadOriginalURL(detail string) *Problem {
+	return problem(http.StatusBadRequest, "bad_original_url", "Original URL missing or malformed", detail)
+}
+
+func errAccessDenied(reason signing.Reason) *Problem {
+	return problem(http.StatusForbidden, "access_denied", "Access denied",
+		"the request's signed cookie or URL does not grant this URL: "+string(reason))
+}
+
+// verifiers returns the verifier of every configured format.
+func (a *API) verifiers() []signing.Verifier {
+	out := make([]signing.Verifier, 0, len(a.signers))
+	for _, s := range a.signers {
+		if v, ok := s.(signing.Verifier); ok {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// trusted reports whether the peer of r may speak for the client.
+func (a *API) trusted(r *http.Request) bool {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return false
+	}
+	ip, err := netip.ParseAddr(host)
+	if err != nil {
+		return false
+	}
+	ip = ip.Unmap()
+	for _, p := range a.opt.TrustedProxies {
+		if p.Contains(ip) {
+			return true
+		}
+	}
+	return false
+}
+
+// originalURL rebuilds the URL the client asked the proxy for, from
+// X-Original-URL, or X-Forwarded-Proto + X-Forwarded-Host + X-Original-URI.
+func originalURL(r *http.Request) (string, error) {
+	if u := r.Header.Get("X-Original-URL"); u != "" {
+		if err := checkAbsolute(u); err != nil {
+			return "", err
+		}
+		return u, nil
+	}
+	proto, host, uri := r.Header.Get("X-Forwarded-Proto"), r.Header.Get("X-Forwarded-Host"), r.Header.Get("X-Original-URI")
+	if proto == "" && host == "" && uri == "" {
+		return "", errBadOriginalURL("send X-Original-URL, or X-Forwarded-Proto, X-Forwarded-Host and X-Original-URI")
+	}
+	if proto != "http" && proto != "https" {
+		return "", errBadOriginalURL("X-Forwarded-Proto must be http or https")
+	}
+	if !strings.HasPrefix(uri, "/") {
+		return "", errBadOriginalURL("X-Original-URI must start with /")
+	}
+	u := proto + "://" + host + uri
+	if err := checkAbsolute(u); err != nil {
+		return "", err
+	}
+	return u, nil
+}
+
+// checkAbsolute accepts an absolute http(s) URL with a host and nothing a
+// request line could not carry.
+func checkAbsolute(s string) error {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c <= ' ' || c == 0x7f {
+			return errBadOriginalURL("the original URL holds a space or a control character")
+		}
+	}
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil || u.Fragment != "" {
+		return errBadOriginalURL("the original URL must be an absolute http(s) URL without user info or fragment")
+	}
+	return nil
+}
+
+// clientIP is the viewer's address as the trusted proxy reports it
+// (X-Real-IP, else the first X-Forwarded-For hop); zero when unknown.
+func clientIP(r *http.Request) netip.Addr {
+	v := r.Header.Get("X-Real-IP")
+	if v == "" {
+		v, _, _ = strings.Cut(r.Header.Get("X-Forwarded-For"), ",")
+	}
+	ip, err := netip.ParseAddr(strings.TrimSpace(v))
+	if err != nil {
+		return netip.Addr{}
+	}
+	return ip.Unmap()
+}
+
+// getVerify answers a forward-auth subrequest: 204 when the original URL is
+// granted by the request's cookies (or signed URL), 403 otherwise. Neither
+// answer may be cached: a 403 must not outlive a refresh, a 204 must not
+// outlive the cookie.
+func (a *API) getVerify(w http.ResponseWriter, r *http.Request) {
+	if !a.trusted(r) {
+		a.metrics.verifications.WithLabelValues("none", "untrusted_proxy").Inc()
+		a.render(w, r, errUntrustedProxy())
+		return
+	}
+	u, err := originalURL(r)
+	if err != nil {
+		a.metrics.verifications.WithLabelValues("none", "bad_original_url").Inc()
+		a.render(w, r, err)
+		return
+	}
+	req := &signing.Request{URL: u, Cookies: signing.ParseCookieHeader(strings.Join(r.Header.Values("Cookie"), "; ")), ClientIP: clientIP(r)}
+	format, err := signing.VerifyAny(a.verifiers(), req, a.now())
+	if format == "" {
+		format = "none"
+	}
+	if err != nil {
+		reason := signing.ReasonOf(err)
+		a.metrics.verifications.WithLabelValues(format, string(reason)).Inc()
+		w.Header().Set("X-Tokensvc-Reason", string(reason))
+		a.render(w, r, errAccessDenied(reason))
+		return
+	}
+	a.metrics.verifications.WithLabelValues(format, "valid").Inc()
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusNoContent)
+}
