@@ -5,6 +5,7 @@
 //	tokensvc keygen --cdn ...   make a key in a CDN's native form
 //	tokensvc sign KIND ...      sign a cookie or URL, like gcloud compute sign-url
 //	tokensvc verify KIND ...    check one, as the CDN would
+//	tokensvc edge --root DIR    a local CDN edge that enforces signed cookies
 //
 // main only dispatches; serve.go wires the service, internal/cli holds the
 // operator tools.
@@ -21,7 +22,7 @@ import (
 
 func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
 
-const usage = `usage: tokensvc [serve] | keygen | sign KIND | verify KIND  (tokensvc COMMAND -h for flags)
+const usage = `usage: tokensvc [serve] | edge | keygen | sign KIND | verify KIND  (tokensvc COMMAND -h for flags)
 `
 
 func run(args []string, stdout, stderr io.Writer) int {
@@ -32,6 +33,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	switch cmd {
 	case "serve":
 		return serve(args, stderr)
+	case "edge":
+		return edgeCmd(args, stderr)
 	case "keygen", "sign", "verify":
 		return cli.Run(cmd, args, stdout, stderr)
 	case "help", "-h", "--help":

@@ -151,6 +151,10 @@ func TestOriginServesOnlyGrantedMedia(t *testing.T) {
 			t.Errorf("%s: granted file: %d %q", format, code, body)
 		}
 		deny(format+": another subject's file", "/temp/guest_bob/p1.jpg", cookie, "scope_mismatch")
+		// nginx resolves dot segments before try_files; the check sees the
+		// raw URI, so tokensvc must refuse them.
+		deny(format+": traversal", "/temp/guest_alice/../guest_bob/p1.jpg", cookie, "")
+		deny(format+": encoded traversal", "/temp/guest_alice/%2e%2e/guest_bob/p1.jpg", cookie, "")
 		for _, pos := range []int{0, len(cookie) / 2, len(cookie) - 1} {
 			b := []byte(cookie)
 			for b[pos] == '=' || b[pos] == ';' || b[pos] == ' ' {

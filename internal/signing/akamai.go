@@ -257,6 +257,9 @@ func (a *Akamai) grantPath(prefix string) (string, error) {
 		return "", errors.New("signing: akamai: grant prefix needs a host and a path")
 	}
 	path := rest[j:]
+	if hasDotSegment(path) {
+		return "", errors.New("signing: akamai: grant prefix path has a dot segment")
+	}
 	if path[len(path)-1] != '/' {
 		return "", errors.New("signing: akamai: grant prefix path must end in /")
 	}
@@ -722,7 +725,9 @@ func (a *Akamai) Verify(r *Request, now time.Time) error {
 			return IPMismatch
 		}
 	}
-	if t.acl != "" && !a.aclMatch(t.acl, path) {
+	// A dot segment would let a server resolve the path outside the ACL
+	// after this check passed (hasDotSegment).
+	if t.acl != "" && (hasDotSegment(path) || !a.aclMatch(t.acl, path)) {
 		return ScopeMismatch
 	}
 	return nil

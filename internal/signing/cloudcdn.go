@@ -354,7 +354,10 @@ func cloudcdnCheckPrefix(p string) error {
 // cloudcdnValidPrefix is cloudcdnCheckPrefix without building an error, for
 // Verify, where the prefix comes from the request.
 func cloudcdnValidPrefix(p string) bool {
-	return (strings.HasPrefix(p, "https://") || strings.HasPrefix(p, "http://")) && !strings.ContainsAny(p, "?#")
+	// A dot segment in the prefix could only ever match requests that
+	// Verify refuses (hasDotSegment), so it is refused here too.
+	return (strings.HasPrefix(p, "https://") || strings.HasPrefix(p, "http://")) && !strings.ContainsAny(p, "?#") &&
+		!hasDotSegment(urlPath(p))
 }
 
 // cloudcdnCheckURL checks a URL to be signed or to carry signed parameters.
@@ -481,7 +484,9 @@ func (c *CloudCDN) check(cred *cloudcdnCred, requestURL string, now time.Time) e
 	// text substring, not strictly a directory path" (reference/003), so
 	// https://cdn/temp/guest_ab1 also covers https://cdn/temp/guest_ab12/x.
 	// A full-URL signature needs no scope check: the URL is what was signed.
-	if cred.hasPrefix && !strings.HasPrefix(cloudcdnPathPart(requestURL), cred.prefix) {
+	// A dot segment would let a server resolve the path outside the prefix
+	// after this check passed (hasDotSegment).
+	if cred.hasPrefix && (hasDotSegment(urlPath(requestURL)) || !strings.HasPrefix(cloudcdnPathPart(requestURL), cred.prefix)) {
 		return ScopeMismatch
 	}
 	return nil

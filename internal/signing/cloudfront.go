@@ -361,7 +361,7 @@ func cloudFrontValidPrefix(p string) bool {
 	}
 	// Verify refuses paths with dot segments, so such a grant could never
 	// be used.
-	if cloudFrontHasDotSegment(cloudFrontURLPath(p)) {
+	if hasDotSegment(urlPath(p)) {
 		return false
 	}
 	for i := 0; i < len(rest); i++ {
@@ -697,7 +697,7 @@ func CloudFrontResource(rawURL string) (string, error) {
 	if path == "" {
 		path = "/"
 	}
-	if cloudFrontHasDotSegment(path) {
+	if hasDotSegment(path) {
 		return "", errCloudFrontURLDots
 	}
 	if hasQuery && cloudFrontQueryHasParam(query) {
@@ -798,40 +798,6 @@ func cloudFrontPercentEncode(dst []byte, s, set string) []byte {
 		}
 	}
 	return dst
-}
-
-// cloudFrontHasDotSegment reports whether a path has a "." or ".." segment,
-// reading "%2e" (any case) as '.', and "%2f", "%5c" and '\' as separators:
-// those are the spellings an origin or a browser may resolve, which would
-// move a request outside the prefix its credential was signed for.
-func cloudFrontHasDotSegment(path string) bool {
-	dots, other := 0, false // dots in the current segment; any other byte
-	for i := 0; i <= len(path); i++ {
-		var c byte = '/'
-		if i < len(path) {
-			c = path[i]
-		}
-		if c == '%' && i+2 < len(path) {
-			switch strings.ToLower(path[i+1 : i+3]) {
-			case "2e":
-				c, i = '.', i+2
-			case "2f", "5c":
-				c, i = '/', i+2
-			}
-		}
-		switch c {
-		case '/', '\\':
-			if !other && (dots == 1 || dots == 2) {
-				return true
-			}
-			dots, other = 0, false
-		case '.':
-			dots++
-		default:
-			other = true
-		}
-	}
-	return false
 }
 
 // cloudFrontIsParam reports whether name is one of CloudFront's signed-URL
@@ -1410,7 +1376,7 @@ func (c *CloudFront) Verify(r *Request, now time.Time) error {
 
 	// Scope. A canned policy was rebuilt from the resource itself, so only
 	// the dot-segment rule can fail it.
-	if cloudFrontHasDotSegment(cloudFrontURLPath(resource)) {
+	if hasDotSegment(urlPath(resource)) {
 		return ScopeMismatch
 	}
 	if cred.hasPolicy && !cloudFrontMatch(p.resource, resource) {
@@ -1497,20 +1463,6 @@ func cloudFrontCookieCred(r *Request, cred *cloudFrontCred) error {
 		cred.hasExpires, cred.expires = false, ""
 	}
 	return nil
-}
-
-// cloudFrontURLPath returns the path of "scheme://host/path?query" (the part
-// from the first '/' after the host up to '?'), or u without its query when
-// it has no "://".
-func cloudFrontURLPath(u string) string {
-	u, _, _ = strings.Cut(u, "?")
-	if _, rest, ok := strings.Cut(u, "://"); ok {
-		if i := strings.IndexByte(rest, '/'); i >= 0 {
-			return rest[i:]
-		}
-		return ""
-	}
-	return u
 }
 
 // ParseCloudFrontPrivateKey parses a CloudFront private key file: one PEM

@@ -63,7 +63,7 @@ var (
 	gotipathErrSecretCount = errors.New("signing: gotipath: need 1 to 3 secrets")
 	gotipathErrEmptySecret = errors.New("signing: gotipath: empty secret")
 	gotipathErrNilRand     = errors.New("signing: gotipath: nil random source")
-	gotipathErrDomain      = errors.New("signing: gotipath: domain must be non-empty and contain no '/', ':', '?' or '#'")
+	gotipathErrDomain      = errors.New("signing: gotipath: domain must be a non-empty host, with an optional :port, and no '/', '?' or '#'")
 	gotipathErrPath        = errors.New("signing: gotipath: path must start with '/'")
 	gotipathErrYear        = errors.New("signing: gotipath: expiry year outside 0000-9999 (YmdHis has four year digits)")
 	gotipathErrTooLong     = errors.New("signing: gotipath: ss_policy would exceed 4096 bytes on the wire")
@@ -166,8 +166,9 @@ func (g *Gotipath) Sign(gr Grant) ([]Cookie, error) {
 // base64_encode returns, before setcookie urlencodes it) and the ss_signature
 // value, for the policy "URL={domain}{path}:Expires={YmdHis in UTC}".
 //
-// The domain must be non-empty and hold no '/' or ':' (the policy URL has no
-// scheme and no port: reference/002 joins $EDGE_DOMAIN and $PATH_PREFIX), and
+// The domain must be a non-empty host with an optional ":port" and no '/'
+// (the policy URL has no scheme: reference/002 joins $EDGE_DOMAIN and
+// $PATH_PREFIX), and
 // no '?' or '#', which would end the host of any request URL so that no
 // request could ever match. The path must start with '/'. The year must fit
 // the four digits of 'Y' (0000-9999). Sub-second parts of expires are
@@ -309,7 +310,9 @@ func (g *Gotipath) check(r *Request, now time.Time, hostPath string, hostPathOK 
 	if !now.Before(expires) {
 		return Expired
 	}
-	if !hostPathOK || len(hostPath) < len(scope) || hostPath[:len(scope)] != string(scope) {
+	// A dot segment would let a server resolve the path outside the scope
+	// after this check passed (hasDotSegment).
+	if !hostPathOK || len(hostPath) < len(scope) || hostPath[:len(scope)] != string(scope) || gotipathDotSegment(hostPath) {
 		return ScopeMismatch
 	}
 	return nil
@@ -468,12 +471,32 @@ func gotipathSignatureSyntax(v string) bool {
 
 // gotipathValidDomain is the domain rule shared by SignCookie and the policy
 // parser, so that Verify accepts exactly the policies SignCookie can write.
+//
+// A ":port" suffix (1 to 5 digits) is allowed: the edge compares the
+// request's host as sent, and a CDN (or tokensvc's dev edge) reached on a
+// non-default port is sent "host:port".
 func gotipathValidDomain[T string | []byte](d T) bool {
-	if len(d) == 0 {
+	host := d
+	for i := len(d) - 1; i >= 0; i-- {
+		if d[i] == ':' {
+			port := d[i+1:]
+			if len(port) == 0 || len(port) > 5 {
+				return false
+			}
+			for j := 0; j < len(port); j++ {
+				if port[j] < '0' || port[j] > '9' {
+					return false
+				}
+			}
+			host = d[:i]
+			break
+		}
+	}
+	if len(host) == 0 {
 		return false
 	}
-	for i := 0; i < len(d); i++ {
-		switch d[i] {
+	for i := 0; i < len(host); i++ {
+		switch host[i] {
 		case '/', ':', '?', '#':
 			return false
 		}
@@ -562,6 +585,13 @@ func gotipathParsePolicy(p []byte) (scope []byte, expires time.Time, ok bool) {
 	return scope, expires, true
 }
 
+// gotipathDotSegment reports whether the path of host+path has a dot
+// segment.
+func gotipathDotSegment(hostPath string) bool {
+	i := strings.IndexByte(hostPath, '/')
+	return i >= 0 && hasDotSegment(hostPath[i:])
+}
+
 // gotipathHostPath returns host+path of an absolute URL: what follows
 // "scheme://", up to the first '?' or '#'. The scheme is dropped because the
 // policy URL has none (reference/002: "{$EDGE_DOMAIN}{$PATH_PREFIX}"). Bytes
@@ -596,7 +626,7 @@ func gotipathSplitPrefix(prefix string) (domain, path string, err error) {
 		return "", "", gotipathErrPrefix
 	}
 	slash := strings.IndexByte(hostPath, '/')
-	if slash < 0 {
+	if slash < 0 || hasDotSegment(hostPath[slash:]) {
 		return "", "", gotipathErrPrefix
 	}
 	return hostPath[:slash], hostPath[slash:], nil

@@ -163,3 +163,55 @@ func VerifyAny(verifiers []Verifier, r *Request, now time.Time) (format string, 
 	}
 	return format, first
 }
+
+// hasDotSegment reports whether a path has a "." or ".." segment, reading
+// "%2e" (any case) as '.', and "%2f", "%5c" and '\' as separators: those are
+// the spellings an origin, an edge or a browser may resolve, which would move
+// a request outside the prefix its credential was checked against (nginx
+// serves /temp/guest_a/../guest_b/p.jpg as /temp/guest_b/p.jpg, while the
+// raw URL still starts with /temp/guest_a/). Every verifier treats such a
+// path as out of scope: no browser sends one.
+func hasDotSegment(path string) bool {
+	dots, other := 0, false // dots in the current segment; any other byte
+	for i := 0; i <= len(path); i++ {
+		var c byte = '/'
+		if i < len(path) {
+			c = path[i]
+		}
+		if c == '%' && i+2 < len(path) {
+			switch strings.ToLower(path[i+1 : i+3]) {
+			case "2e":
+				c, i = '.', i+2
+			case "2f", "5c":
+				c, i = '/', i+2
+			}
+		}
+		switch c {
+		case '/', '\\':
+			if !other && (dots == 1 || dots == 2) {
+				return true
+			}
+			dots, other = 0, false
+		case '.':
+			dots++
+		default:
+			other = true
+		}
+	}
+	return false
+}
+
+// urlPath returns the path of an absolute URL, "scheme://host/path?query":
+// from the first '/' after the host up to '?' (or '#'), still encoded.
+func urlPath(u string) string {
+	if i := strings.IndexAny(u, "?#"); i >= 0 {
+		u = u[:i]
+	}
+	if _, rest, ok := strings.Cut(u, "://"); ok {
+		if i := strings.IndexByte(rest, '/'); i >= 0 {
+			return rest[i:]
+		}
+		return ""
+	}
+	return u
+}
