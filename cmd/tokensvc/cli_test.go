@@ -984,3 +984,97 @@ func TestCLIHelp(t *testing.T) {
 		})
 	}
 }
+
+// ------------------------------------------------- rotation and reasons
+
+// TestCLIVerifyKeyRotation: verify takes several keys and accepts a
+// credential signed with any of them (for Cloud CDN and CloudFront the
+// names or ids pair up with the files in order).
+func TestCLIVerifyKeyRotation(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	const exp, at = "1767226800", "1767226000"
+	oldCDN := writeFile(t, dir, "old.key", []byte("nZtRohdNF9m3cKM24IcK4w==\n"))
+	newCDN := writeFile(t, dir, "new.key", []byte("3q2-7_7erb7erb7erb7erQ==\n"))
+	oldAka := writeFile(t, dir, "old.hex", []byte("52a152d7f6e3b0c4d2e1a9f8b7c6d5e4\n"))
+	newAka := writeFile(t, dir, "new.hex", []byte("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\n"))
+	oldGoti := writeFile(t, dir, "old.secret", []byte("my-secret"))
+	newGoti := writeFile(t, dir, "new.secret", []byte("Gx7!pQ2#zR9$w"))
+	rsaPub := filepath.Join(vectorDir, "cloudfront_test_key.pub.pem")
+	ecPub := filepath.Join(vectorDir, "cloudfront_test_ec_key.pub.pem")
+
+	tests := []struct {
+		name   string
+		sign   []string
+		verify []string
+		first  int // verify[:first] names the newer key only
+	}{
+		{"cloudcdn/old key second",
+			[]string{"cloudcdn-cookie", "--key-name", "old", "--key-file", oldCDN, "--url-prefix", "https://cdn.example.com/v/", "--expires", exp},
+			[]string{"cloudcdn-cookie", "--key-name", "new", "--key-file", newCDN, "--key-name", "old", "--key-file", oldCDN}, 5},
+		{"akamai/old key second",
+			[]string{"akamai", "--key-file", oldAka, "--acl", "/v/*", "--expires", exp},
+			[]string{"akamai", "--key-file", newAka, "--key-file", oldAka}, 3},
+		{"cloudfront/ecdsa key second",
+			[]string{"cloudfront-cookie", "--key-file", filepath.Join(vectorDir, "cloudfront_test_ec_key.pem"), "--key-pair-id", "KEC", "--url", "https://cdn.example.com/v/a.ts", "--expires", exp},
+			[]string{"cloudfront-cookie", "--key-file", rsaPub, "--key-pair-id", "KRSA", "--key-file", ecPub, "--key-pair-id", "KEC"}, 5},
+		{"gotipath/old secret second",
+			[]string{"gotipath", "--key-file", oldGoti, "--domain", "cdn.example.com", "--path", "/v/", "--expires", exp},
+			[]string{"gotipath", "--key-file", newGoti, "--key-file", oldGoti}, 3},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cookie := strings.Join(pairsOf(t, mustSign(t, tt.sign...)), "; ")
+			args := append(append([]string{"verify"}, tt.verify...), "--url", "https://cdn.example.com/v/a.ts", "--cookie", cookie, "--at", at)
+			if r := tokensvc(t, args...); r.code != 0 || r.stdout != "valid\n" {
+				t.Errorf("verify with the key among others: %v", r)
+			}
+			// Without the signing key the same cookie is rejected.
+			only := append(append([]string{"verify"}, tt.verify[:tt.first]...), "--url", "https://cdn.example.com/v/a.ts", "--cookie", cookie, "--at", at)
+			if r := tokensvc(t, only...); r.code != 1 || !strings.HasPrefix(r.stdout, "invalid: ") {
+				t.Errorf("verify without the signing key: %v", r)
+			}
+		})
+	}
+}
+
+// TestCLIVerifyReasons: the reason verify prints is the verifier's.
+func TestCLIVerifyReasons(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	cdnKey := writeFile(t, dir, "cdn.key", []byte("nZtRohdNF9m3cKM24IcK4w==\n"))
+	akaKey := writeFile(t, dir, "aka.hex", []byte("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\n"))
+	cdnCookie := strings.Join(pairsOf(t, mustSign(t, "cloudcdn-cookie", "--key-name", "my-key", "--key-file", cdnKey,
+		"--url-prefix", "https://cdn.example.com/v/", "--expires", "1767226800")), "; ")
+	ipCookie := strings.Join(pairsOf(t, mustSign(t, "akamai", "--key-file", akaKey, "--acl", "/*", "--ip", "203.0.113.7",
+		"--expires", "1767226800")), "; ")
+	cdn := []string{"cloudcdn-cookie", "--key-name", "my-key", "--key-file", cdnKey, "--at", "1767226000"}
+	aka := []string{"akamai", "--key-file", akaKey, "--at", "1767226000", "--url", "https://cdn.example.com/v/a.ts"}
+
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"0/in scope", append(cdn, "--url", "https://cdn.example.com/v/a.ts", "--cookie", cdnCookie), "valid"},
+		{"1/scope_mismatch", append(cdn, "--url", "https://cdn.example.com/w/a.ts", "--cookie", cdnCookie), "invalid: scope_mismatch"},
+		{"1/unknown_key", []string{"cloudcdn-cookie", "--key-name", "other", "--key-file", cdnKey, "--url", "https://cdn.example.com/v/a.ts", "--cookie", cdnCookie}, "invalid: unknown_key"},
+		{"1/missing cookie", append(cdn, "--url", "https://cdn.example.com/v/a.ts", "--cookie", "session=abc"), "invalid: missing"},
+		{"0/ip bound, same client", append(aka, "--cookie", ipCookie, "--client-ip", "203.0.113.7"), "valid"},
+		{"1/ip bound, other client", append(aka, "--cookie", ipCookie, "--client-ip", "203.0.113.8"), "invalid: ip_mismatch"},
+		{"1/ip bound, client unknown", append(aka, "--cookie", ipCookie), "invalid: ip_mismatch"},
+		{"1/akamai missing token", aka, "invalid: missing"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := tokensvc(t, append([]string{"verify"}, tt.args...)...)
+			code := 1
+			if tt.want == "valid" {
+				code = 0
+			}
+			if r.code != code || r.stdout != tt.want+"\n" || r.stderr != "" {
+				t.Errorf("%v, want %q", r, tt.want)
+			}
+		})
+	}
+}
