@@ -79,7 +79,7 @@ func (e *env) verify(kind string, args []string) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	req := &signing.Request{URL: *url, Cookies: parseCookieHeader(*cookie), ClientIP: ip}
+	req := &signing.Request{URL: *url, Cookies: signing.ParseCookieHeader(*cookie), ClientIP: ip}
 	if err := v.Verify(req, now); err != nil {
 		// A Reason carries no detail on purpose (signing.Reason), so the
 		// output never echoes a signature or a key.

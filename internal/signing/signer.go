@@ -120,22 +120,24 @@ func ReasonOf(err error) Reason {
 	return Malformed
 }
 
-// ParseCookieHeader splits a Cookie request header ("a=1; b=2") into
-// cookies, in order, keeping every value byte for byte: no unquoting, no
-// percent-decoding, no validation. A verifier must see exactly what the
-// client sent (net/http's parser drops or rewrites values it dislikes).
-// Pieces without "=" are skipped.
+// ParseCookieHeader splits a Cookie request header value ("a=1; b=2") into
+// its pairs, in header order, the way a CDN edge reads them: split on ";",
+// trim the optional whitespace (spaces and tabs, RFC 9110 OWS) around each
+// pair, cut at the first "=". Values are kept byte for byte: no unquoting and
+// no percent-decoding, because verifiers compare the exact bytes a browser
+// sends (a Gotipath ss_policy arrives as "...%3D" and must stay so; net/http's
+// parser drops or rewrites values it dislikes). Empty pairs (";;", a trailing
+// ";") are skipped; a pair without "=" becomes a cookie with that name and an
+// empty value.
 func ParseCookieHeader(h string) []Cookie {
 	var out []Cookie
-	for len(h) > 0 {
-		var part string
-		part, h, _ = strings.Cut(h, ";")
-		part = strings.TrimSpace(part)
-		name, value, ok := strings.Cut(part, "=")
-		if !ok || name == "" {
+	for part := range strings.SplitSeq(h, ";") {
+		part = strings.Trim(part, " \t")
+		if part == "" {
 			continue
 		}
-		out = append(out, Cookie{Name: strings.TrimSpace(name), Value: strings.TrimSpace(value)})
+		name, value, _ := strings.Cut(part, "=")
+		out = append(out, Cookie{Name: name, Value: value})
 	}
 	return out
 }

@@ -1,40 +1,38 @@
-package cli
+package signing
 
 import (
 	"slices"
 	"strings"
 	"testing"
-
-	"github.com/tokensvc/tokensvc/internal/signing"
 )
 
-// ck builds one expected cookie.
-func ck(name, value string) signing.Cookie { return signing.Cookie{Name: name, Value: value} }
+// cookieOf builds one expected cookie.
+func cookieOf(name, value string) Cookie { return Cookie{Name: name, Value: value} }
 
 func TestParseCookieHeader(t *testing.T) {
 	tests := []struct {
 		name, header string
-		want         []signing.Cookie
+		want         []Cookie
 	}{
 		{"ok/empty", "", nil},
-		{"ok/one", "a=1", []signing.Cookie{ck("a", "1")}},
-		{"ok/two in order", "b=2; a=1", []signing.Cookie{ck("b", "2"), ck("a", "1")}},
-		{"ok/no space after semicolon", "a=1;b=2", []signing.Cookie{ck("a", "1"), ck("b", "2")}},
-		{"ok/spaces and tabs trimmed around pairs", " \ta=1 ;\tb=2\t ", []signing.Cookie{ck("a", "1"), ck("b", "2")}},
-		{"ok/cut at first =", "Cloud-CDN-Cookie=URLPrefix=aHR0cA==:Expires=1", []signing.Cookie{ck("Cloud-CDN-Cookie", "URLPrefix=aHR0cA==:Expires=1")}},
-		{"ok/value kept byte for byte", `p=VVJM%3D; q="quoted"; r=a+b`, []signing.Cookie{ck("p", "VVJM%3D"), ck("q", `"quoted"`), ck("r", "a+b")}},
-		{"ok/inner spaces kept", "a=x y", []signing.Cookie{ck("a", "x y")}},
-		{"ok/empty value", "a=; b=2", []signing.Cookie{ck("a", ""), ck("b", "2")}},
-		{"ok/no = is a name", "flag; b=2", []signing.Cookie{ck("flag", ""), ck("b", "2")}},
-		{"ok/empty pairs skipped", ";; a=1 ;;", []signing.Cookie{ck("a", "1")}},
-		{"ok/duplicates kept in order", "a=1; a=2", []signing.Cookie{ck("a", "1"), ck("a", "2")}},
-		{"ok/empty name", "=v", []signing.Cookie{ck("", "v")}},
+		{"ok/one", "a=1", []Cookie{cookieOf("a", "1")}},
+		{"ok/two in order", "b=2; a=1", []Cookie{cookieOf("b", "2"), cookieOf("a", "1")}},
+		{"ok/no space after semicolon", "a=1;b=2", []Cookie{cookieOf("a", "1"), cookieOf("b", "2")}},
+		{"ok/spaces and tabs trimmed around pairs", " \ta=1 ;\tb=2\t ", []Cookie{cookieOf("a", "1"), cookieOf("b", "2")}},
+		{"ok/cut at first =", "Cloud-CDN-Cookie=URLPrefix=aHR0cA==:Expires=1", []Cookie{cookieOf("Cloud-CDN-Cookie", "URLPrefix=aHR0cA==:Expires=1")}},
+		{"ok/value kept byte for byte", `p=VVJM%3D; q="quoted"; r=a+b`, []Cookie{cookieOf("p", "VVJM%3D"), cookieOf("q", `"quoted"`), cookieOf("r", "a+b")}},
+		{"ok/inner spaces kept", "a=x y", []Cookie{cookieOf("a", "x y")}},
+		{"ok/empty value", "a=; b=2", []Cookie{cookieOf("a", ""), cookieOf("b", "2")}},
+		{"ok/no = is a name", "flag; b=2", []Cookie{cookieOf("flag", ""), cookieOf("b", "2")}},
+		{"ok/empty pairs skipped", ";; a=1 ;;", []Cookie{cookieOf("a", "1")}},
+		{"ok/duplicates kept in order", "a=1; a=2", []Cookie{cookieOf("a", "1"), cookieOf("a", "2")}},
+		{"ok/empty name", "=v", []Cookie{cookieOf("", "v")}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := parseCookieHeader(tt.header)
+			got := ParseCookieHeader(tt.header)
 			if !slices.Equal(got, tt.want) {
-				t.Errorf("parseCookieHeader(%q) = %q, want %q", tt.header, got, tt.want)
+				t.Errorf("ParseCookieHeader(%q) = %q, want %q", tt.header, got, tt.want)
 			}
 		})
 	}
@@ -50,7 +48,7 @@ func FuzzCookieHeader(f *testing.F) {
 	}
 	f.Add("CloudFront-Signature=abc~_; CloudFront-Key-Pair-Id=K2", "ss_policy", "VVJM%3D")
 	f.Fuzz(func(t *testing.T, header, n, v string) {
-		for _, c := range parseCookieHeader(header) {
+		for _, c := range ParseCookieHeader(header) {
 			pair := c.Name
 			if c.Value != "" || strings.Contains(header, c.Name+"=") {
 				pair += "=" + c.Value
@@ -71,12 +69,12 @@ func FuzzCookieHeader(f *testing.F) {
 			n != strings.Trim(n, " \t") || v != strings.Trim(v, " \t") {
 			return
 		}
-		want := []signing.Cookie{ck(n, v), ck(n+"2", v), ck("z", v+"x")}
+		want := []Cookie{cookieOf(n, v), cookieOf(n+"2", v), cookieOf("z", v+"x")}
 		var parts []string
 		for _, c := range want {
 			parts = append(parts, c.Name+"="+c.Value)
 		}
-		if got := parseCookieHeader(strings.Join(parts, "; ")); !slices.Equal(got, want) {
+		if got := ParseCookieHeader(strings.Join(parts, "; ")); !slices.Equal(got, want) {
 			t.Fatalf("round trip of %q = %q", want, got)
 		}
 	})
