@@ -16,15 +16,22 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
+	"github.com/tokensvc/tokensvc/examples/demoapp"
 	"github.com/tokensvc/tokensvc/internal/api"
 	"github.com/tokensvc/tokensvc/internal/config"
+	"github.com/tokensvc/tokensvc/internal/edge"
 	"github.com/tokensvc/tokensvc/internal/policy"
 	"github.com/tokensvc/tokensvc/internal/session"
+	"github.com/tokensvc/tokensvc/internal/signing"
 )
 
 // serve reads the configuration, builds the object graph, serves, and shuts
 // down cleanly on SIGINT/SIGTERM. Every configuration problem is reported
 // before a port is opened, and the exit code is 1.
+//
+// In dev mode it also starts the local CDN edge over the demo photos and
+// mounts the demo app at /demo, so `go run ./cmd/tokensvc` shows the whole
+// flow with nothing configured.
 func serve(args []string, stderr io.Writer) int {
 	if len(args) > 0 {
 		fmt.Fprintf(stderr, "tokensvc serve takes no arguments: configure it with TOKENSVC_* variables (see README)\n")
@@ -43,7 +50,7 @@ func serve(args []string, stderr io.Writer) int {
 		}
 	}
 	if err := cfg.Validate(); err != nil {
-		fmt.Fprintf(stderr, "tokensvc: invalid configuration:\n%v\n", indent(err))
+		fmt.Fprintf(stderr, "tokensvc: invalid configuration:\n%v", indent(err))
 		return 1
 	}
 	log, err := newLogger(cfg)
@@ -52,17 +59,12 @@ func serve(args []string, stderr io.Writer) int {
 		return 1
 	}
 	defer log.Sync()
-	if cfg.Dev {
-		log.Warn("dev mode: generated keys and in-memory sessions; not for production",
-			zap.String("dev_dir", cfg.DevDir), zap.Strings("generated", devNotes),
-			zap.String("api_keys_file", cfg.APIKeysFile), zap.String("cdn_base_url", cfg.CDNBaseURL))
-	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	h, cleanup, err := build(ctx, cfg, log)
+	a, signers, cleanup, err := build(ctx, cfg, log)
 	if err != nil {
-		fmt.Fprintf(stderr, "tokensvc: invalid configuration:\n%v\n", indent(err))
+		fmt.Fprintf(stderr, "tokensvc: invalid configuration:\n%v", indent(err))
 		return 1
 	}
 	defer cleanup()
@@ -72,51 +74,70 @@ func serve(args []string, stderr io.Writer) int {
 		log.Error("listen", zap.Error(err))
 		return 1
 	}
-	srv := &http.Server{
-		Handler:           h,
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       10 * time.Second,
-		WriteTimeout:      15 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    32 << 10,
-		ErrorLog:          zap.NewStdLog(log.Named("http")),
+	var h http.Handler = a
+	if cfg.Dev {
+		h, err = startDev(ctx, cfg, log, a, signers, ln.Addr().String(), devNotes)
+		if err != nil {
+			log.Error("dev mode", zap.Error(err))
+			return 1
+		}
 	}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
 	log.Info("listening", zap.String("addr", ln.Addr().String()), zap.Strings("cdn", cfg.CDN), zap.String("store", cfg.SessionStore))
+	return serveUntil(ctx, ln, h, log, cfg.ShutdownGrace)
+}
 
-	select {
-	case err := <-errc:
-		log.Error("serve", zap.Error(err))
-		return 1
-	case <-ctx.Done():
+// startDev starts the dev edge over the demo photos and mounts the demo app
+// in front of the API.
+func startDev(ctx context.Context, cfg *config.Config, log *zap.Logger, a http.Handler, signers []signing.Signer, apiAddr string, notes []string) (http.Handler, error) {
+	token, err := cfg.DevAPIToken()
+	if err != nil {
+		return nil, err
 	}
-	log.Info("shutting down", zap.Duration("grace", cfg.ShutdownGrace))
-	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownGrace)
-	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
-		log.Error("shutdown", zap.Error(err))
-		return 1
+	v, ok := signers[0].(signing.Verifier)
+	if !ok {
+		return nil, errors.New("the first format cannot verify")
 	}
-	return 0
+	eh, err := edge.New(edge.Options{Verifier: v, PublicURL: cfg.CDNBaseURL, Root: demoapp.Media(), Log: log.Named("edge")})
+	if err != nil {
+		return nil, err
+	}
+	eln, err := net.Listen("tcp", cfg.DevEdge)
+	if err != nil {
+		return nil, fmt.Errorf("dev edge: %w", err)
+	}
+	go serveUntil(ctx, eln, eh, log.Named("edge"), time.Second)
+
+	demo := demoapp.New(demoapp.Options{
+		TokensvcURL: "http://" + apiAddr, APIToken: token, MediaURL: cfg.CDNBaseURL, Log: log.Named("demo"),
+	})
+	mux := http.NewServeMux()
+	mux.Handle("/demo", demo)
+	mux.Handle("/demo/", demo)
+	mux.Handle("/", a)
+	log.Warn("dev mode: generated keys and in-memory sessions; not for production",
+		zap.String("dev_dir", cfg.DevDir), zap.Strings("generated", notes),
+		zap.String("api_keys_file", cfg.APIKeysFile),
+		zap.String("demo", "http://"+apiAddr+"/demo"),
+		zap.String("edge", "http://"+eln.Addr().String()+" ("+v.Format()+")"))
+	return mux, nil
 }
 
 // build wires the service from cfg.
-func build(ctx context.Context, cfg *config.Config, log *zap.Logger) (http.Handler, func(), error) {
+func build(ctx context.Context, cfg *config.Config, log *zap.Logger) (http.Handler, []signing.Signer, func(), error) {
 	cleanup := func() {}
 	signers, err := cfg.Signers()
 	if err != nil {
-		return nil, cleanup, err
+		return nil, nil, cleanup, err
 	}
 	keys, err := cfg.APIKeyList()
 	if err != nil {
-		return nil, cleanup, err
+		return nil, nil, cleanup, err
 	}
 	sameSite, _ := config.ParseSameSite(cfg.CookieSameSite)
 	proxies, _ := cfg.TrustedProxyPrefixes()
 	pol, err := policy.New(policy.Lifetimes{GuestNew: cfg.GuestNewTTL, GuestOTP: cfg.GuestOTPTTL, LoggedIn: cfg.LoggedInTTL, LoggedInMax: cfg.LoggedInMax})
 	if err != nil {
-		return nil, cleanup, err
+		return nil, nil, cleanup, err
 	}
 
 	var store session.Store
@@ -125,7 +146,7 @@ func build(ctx context.Context, cfg *config.Config, log *zap.Logger) (http.Handl
 		o := session.RedisOptions{URL: string(cfg.RedisURL), Cluster: cfg.RedisCluster}
 		c, err := session.NewRedisClient(o)
 		if err != nil {
-			return nil, cleanup, err
+			return nil, nil, cleanup, err
 		}
 		cleanup = func() { c.Close() }
 		store = session.NewRedis(c, o, time.Now)
@@ -152,9 +173,10 @@ func build(ctx context.Context, cfg *config.Config, log *zap.Logger) (http.Handl
 		},
 	})
 	if err != nil {
-		return nil, cleanup, err
+		cleanup()
+		return nil, nil, func() {}, err
 	}
-	return a, cleanup, nil
+	return a, signers, cleanup, nil
 }
 
 func newLogger(cfg *config.Config) (*zap.Logger, error) {
@@ -178,6 +200,10 @@ func indent(err error) string {
 	if errors.As(err, &joined) {
 		s := ""
 		for _, e := range joined.Unwrap() {
+			if _, nested := e.(interface{ Unwrap() []error }); nested {
+				s += indent(e)
+				continue
+			}
 			s += "  - " + e.Error() + "\n"
 		}
 		return s

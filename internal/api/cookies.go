@@ -138,7 +138,7 @@ func (a *API) writeCDNCookies(h http.Header, cookies []cdnCookie, now, expires t
 // writeSessionCookie sets tokensvc's own session cookie.
 func (a *API) writeSessionCookie(h http.Header, value string, now time.Time) {
 	setCookieNoStore(h)
-	exp := now.Add(a.opt.Cookie.SessionMaxAge)
+	exp := now.Add(a.opt.Cookie.SessionMaxAge).Truncate(time.Second)
 	h.Add("Set-Cookie", string(a.appendSetCookie(nil, a.opt.Cookie.SessionName, value, exp, maxAge(now, exp))))
 }
 

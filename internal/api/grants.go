@@ -135,7 +135,7 @@ func (a *API) postGrants(w http.ResponseWriter, r *http.Request) {
 	for _, s := range a.signers {
 		a.metrics.grants.WithLabelValues(string(d.Rule.Role), s.Format(), "issued").Inc()
 	}
-	resp.Cookies = append(resp.Cookies, a.cookieJSON("tokensvc", a.opt.Cookie.SessionName, id, now, now.Add(a.opt.Cookie.SessionMaxAge)))
+	resp.Cookies = append(resp.Cookies, a.cookieJSON("tokensvc", a.opt.Cookie.SessionName, id, now, now.Add(a.opt.Cookie.SessionMaxAge).Truncate(time.Second)))
 	writeJSON(w, http.StatusCreated, resp)
 }
 

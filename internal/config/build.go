@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -180,10 +181,18 @@ func (c *Config) ApplyDev() ([]string, error) {
 		return nil, err
 	}
 	if c.CDNBaseURL == "" {
-		c.CDNBaseURL = "http://127.0.0.1:8081"
+		c.CDNBaseURL = "http://" + c.DevEdge
 	}
 	if len(c.AllowedOrigins) == 0 {
-		c.AllowedOrigins = []string{"http://127.0.0.1:8080", "http://localhost:8080"}
+		if host, port, err := net.SplitHostPort(c.Addr); err == nil {
+			if host == "" || host == "0.0.0.0" || host == "::" {
+				host = "127.0.0.1"
+			}
+			c.AllowedOrigins = []string{"http://" + net.JoinHostPort(host, port)}
+			if host == "127.0.0.1" {
+				c.AllowedOrigins = append(c.AllowedOrigins, "http://localhost:"+port)
+			}
+		}
 	}
 	c.CookieSecure = false
 	gen := func(name string, make func() ([]byte, error)) (string, error) {
@@ -244,4 +253,19 @@ func (c *Config) ApplyDev() ([]string, error) {
 		c.APIKeysFile = p
 	}
 	return notes, nil
+}
+
+// DevAPIToken returns the token of the dev API key that ApplyDev wrote, for
+// the demo app (dev mode only; production key files hold hashes).
+func (c *Config) DevAPIToken() (string, error) {
+	b, err := readKeyFile(filepath.Join(c.DevDir, "api-keys"))
+	if err != nil {
+		return "", err
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	_, tok, ok := strings.Cut(strings.TrimSpace(line), ":")
+	if !ok || tok == "" {
+		return "", errors.New("dev api-keys file is not name:token")
+	}
+	return tok, nil
 }

@@ -32,6 +32,7 @@ func (Secret) GoString() string { return "[redacted]" }
 type Config struct {
 	Dev     bool   `envconfig:"DEV" desc:"force dev mode (generated keys, in-memory sessions); on by default when no TOKENSVC_* variable is set"`
 	DevDir  string `envconfig:"DEV_DIR" default:".tokensvc-dev" desc:"where dev mode writes its generated keys (0700 folder, 0600 files)"`
+	DevEdge string `envconfig:"DEV_EDGE_ADDR" default:"127.0.0.1:8081" desc:"dev mode only: where the local CDN edge serves the demo photos (and the default CDN base URL)"`
 	Addr    string `envconfig:"ADDR" default:"127.0.0.1:8080" desc:"listen address of the API"`
 	LogJSON bool   `envconfig:"LOG_JSON" default:"true" desc:"JSON logs (false: console format for development)"`
 	Level   string `envconfig:"LOG_LEVEL" default:"info" desc:"debug, info, warn or error"`
