@@ -78,7 +78,13 @@ func newKeyring(keys []APIKey) (*keyring, error) {
 // at the first match, so neither the token nor which key matched leaks
 // through timing.
 func (k *keyring) match(token string) (string, bool) {
-	h := sha256.Sum256([]byte(token))
+	var h [sha256.Size]byte
+	var buf [128]byte // a stack copy: converting would allocate per request
+	if len(token) <= len(buf) {
+		h = sha256.Sum256(buf[:copy(buf[:], token)])
+	} else {
+		h = sha256.Sum256([]byte(token))
+	}
 	name, found := "", 0
 	for i := range k.keys {
 		eq := subtle.ConstantTimeCompare(h[:], k.keys[i].Hash[:])

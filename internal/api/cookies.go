@@ -120,26 +120,49 @@ func maxAge(now, expires time.Time) int64 {
 // setCookieNoStore marks a response that sets cookies as never cacheable,
 // by browsers or by a CDN in front of tokensvc (reference/001: a CDN must
 // not cache Set-Cookie).
-func setCookieNoStore(h http.Header) {
-	h.Set("Cache-Control", `no-store, no-cache="Set-Cookie"`)
+func setCookieNoStore(h http.Header) { h["Cache-Control"] = hdrNoStoreSetCk }
+
+// writeCookies sets the CDN cookies (all ending at expires) and, when
+// session is not empty, tokensvc's own session cookie. Every header value
+// is cut from one string built in one pooled buffer: a grant sets up to six
+// cookies, and building each on its own cost a dozen allocations.
+func (a *API) writeCookies(h http.Header, now time.Time, cookies []cdnCookie, expires time.Time, session string) {
+	setCookieNoStore(h)
+	bp := getBuf()
+	defer putBuf(bp)
+	b := *bp
+	var ends [16]int
+	n := 0
+	ma := maxAge(now, expires)
+	for _, c := range cookies {
+		if n == len(ends) {
+			break // no format sets more than five cookies
+		}
+		b = a.appendSetCookie(b, c.name, c.value, expires, ma)
+		ends[n] = len(b)
+		n++
+	}
+	if session != "" {
+		exp := now.Add(a.opt.Cookie.SessionMaxAge).Truncate(time.Second)
+		b = a.appendSetCookie(b, a.opt.Cookie.SessionName, session, exp, maxAge(now, exp))
+		ends[n] = len(b)
+		n++
+	}
+	*bp = b
+	all := string(b)
+	vals := make([]string, 0, n+len(h["Set-Cookie"]))
+	vals = append(vals, h["Set-Cookie"]...)
+	start := 0
+	for _, end := range ends[:n] {
+		vals = append(vals, all[start:end])
+		start = end
+	}
+	h["Set-Cookie"] = vals
 }
 
 // writeCDNCookies sets the CDN cookies, all ending at expires.
 func (a *API) writeCDNCookies(h http.Header, cookies []cdnCookie, now, expires time.Time) {
-	setCookieNoStore(h)
-	ma := maxAge(now, expires)
-	buf := make([]byte, 0, 512)
-	for _, c := range cookies {
-		buf = a.appendSetCookie(buf[:0], c.name, c.value, expires, ma)
-		h.Add("Set-Cookie", string(buf))
-	}
-}
-
-// writeSessionCookie sets tokensvc's own session cookie.
-func (a *API) writeSessionCookie(h http.Header, value string, now time.Time) {
-	setCookieNoStore(h)
-	exp := now.Add(a.opt.Cookie.SessionMaxAge).Truncate(time.Second)
-	h.Add("Set-Cookie", string(a.appendSetCookie(nil, a.opt.Cookie.SessionName, value, exp, maxAge(now, exp))))
+	a.writeCookies(h, now, cookies, expires, "")
 }
 
 // clearCookies expires every cookie a grant may have set: each CDN cookie

@@ -122,8 +122,7 @@ func (a *API) postGrants(w http.ResponseWriter, r *http.Request) {
 	}
 
 	h := w.Header()
-	a.writeCDNCookies(h, iss.cookies, now, d.Ends)
-	a.writeSessionCookie(h, id, now)
+	a.writeCookies(h, now, iss.cookies, d.Ends, id)
 	resp := grantResponse{
 		Role: string(d.Rule.Role), Subject: d.Subject, Rolling: d.Rule.Rolling,
 		SessionExpiresAt: d.Ends, SessionCapAt: d.Cap, CookiesExpireAt: d.Ends,
@@ -133,7 +132,7 @@ func (a *API) postGrants(w http.ResponseWriter, r *http.Request) {
 		resp.Cookies = append(resp.Cookies, a.cookieJSON(c.format, c.name, c.value, now, d.Ends))
 	}
 	for _, s := range a.signers {
-		a.metrics.grants.WithLabelValues(string(d.Rule.Role), s.Format(), "issued").Inc()
+		a.metrics.inc3(a.metrics.grants, string(d.Rule.Role), s.Format(), "issued")
 	}
 	resp.Cookies = append(resp.Cookies, a.cookieJSON("tokensvc", a.opt.Cookie.SessionName, id, now, now.Add(a.opt.Cookie.SessionMaxAge).Truncate(time.Second)))
 	writeJSON(w, http.StatusCreated, resp)
@@ -141,7 +140,7 @@ func (a *API) postGrants(w http.ResponseWriter, r *http.Request) {
 
 func (a *API) grantFailed(role, outcome string) {
 	for _, s := range a.signers {
-		a.metrics.grants.WithLabelValues(roleLabel(role), s.Format(), outcome).Inc()
+		a.metrics.inc3(a.metrics.grants, roleLabel(role), s.Format(), outcome)
 	}
 }
 
@@ -154,6 +153,6 @@ func (a *API) revoke(ctx context.Context, id, reason string) bool {
 		a.log.Warn("revoke failed", zap.String("request_id", requestID(ctx)), zap.String("reason", reason), zap.Error(err))
 		return false
 	}
-	a.metrics.revocations.WithLabelValues(reason).Inc()
+	a.metrics.inc1(a.metrics.revocations, reason)
 	return true
 }

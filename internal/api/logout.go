@@ -35,7 +35,7 @@ func (a *API) postRevoke(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		a.issuer.forget(id)
-		a.metrics.revocations.WithLabelValues("revoke").Inc()
+		a.metrics.inc1(a.metrics.revocations, "revoke")
 		n = 1
 	}
 	a.clearCookies(w.Header())
@@ -55,7 +55,7 @@ func (a *API) postRevokeSubject(w http.ResponseWriter, r *http.Request) {
 		a.render(w, r, err)
 		return
 	}
-	a.metrics.revocations.WithLabelValues("subject").Add(float64(n))
+	a.metrics.counter(a.metrics.revocations, 1, "subject", "", "").Add(float64(n))
 	a.clearCookies(w.Header())
 	writeJSON(w, http.StatusOK, revokeResponse{Revoked: n})
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -17,6 +18,12 @@ import (
 // units, _total on counters. No label ever carries a subject, a session id
 // or a raw path: routes are chi patterns, roles and formats are closed sets.
 type metrics struct {
+	// The hot series, resolved once: WithLabelValues hashes and allocates
+	// on every call, and the grant path may allocate 25 times in all.
+	httpObs  labelCache[httpKey, prometheus.Observer]
+	counters labelCache[counterKey, prometheus.Counter]
+	signObs  labelCache[string, prometheus.Observer]
+
 	grants        *prometheus.CounterVec   // role, cdn, outcome
 	refreshes     *prometheus.CounterVec   // role, cdn, outcome
 	signatures    *prometheus.CounterVec   // cdn
@@ -86,17 +93,83 @@ func newMetrics(reg prometheus.Registerer, signers []signing.Signer) (*metrics, 
 	return m, nil
 }
 
+type httpKey struct {
+	route, method string
+	code          int
+}
+
+// counterKey names one series of one counter vector.
+type counterKey struct {
+	vec     *prometheus.CounterVec
+	a, b, c string
+}
+
+// labelCache maps label values to their series. A hit takes a read lock
+// and allocates nothing; a new series is made once.
+type labelCache[K comparable, V any] struct {
+	mu sync.RWMutex
+	m  map[K]V
+}
+
+func (c *labelCache[K, V]) load(k K) (V, bool) {
+	c.mu.RLock()
+	v, ok := c.m[k]
+	c.mu.RUnlock()
+	return v, ok
+}
+
+func (c *labelCache[K, V]) store(k K, v V) {
+	c.mu.Lock()
+	if c.m == nil {
+		c.m = make(map[K]V)
+	}
+	c.m[k] = v
+	c.mu.Unlock()
+}
+
+// counter returns the series of vec for the first n of the label values
+// a, b, c. (Fixed arity: a variadic slice would escape and allocate on every
+// call.)
+func (m *metrics) counter(vec *prometheus.CounterVec, n int, a, b, c string) prometheus.Counter {
+	k := counterKey{vec: vec, a: a, b: b, c: c}
+	if v, ok := m.counters.load(k); ok {
+		return v
+	}
+	v := vec.WithLabelValues([]string{a, b, c}[:n]...)
+	m.counters.store(k, v)
+	return v
+}
+
+func (m *metrics) inc1(vec *prometheus.CounterVec, a string) { m.counter(vec, 1, a, "", "").Inc() }
+func (m *metrics) inc2(vec *prometheus.CounterVec, a, b string) {
+	m.counter(vec, 2, a, b, "").Inc()
+}
+func (m *metrics) inc3(vec *prometheus.CounterVec, a, b, c string) {
+	m.counter(vec, 3, a, b, c).Inc()
+}
+
 func (m *metrics) observeSign(format string, d time.Duration, err error) {
 	if err != nil {
-		m.signErrors.WithLabelValues(format).Inc()
+		m.inc1(m.signErrors, format)
 		return
 	}
-	m.signatures.WithLabelValues(format).Inc()
-	m.signDuration.WithLabelValues(format).Observe(d.Seconds())
+	m.inc1(m.signatures, format)
+	o, ok := m.signObs.load(format)
+	if !ok {
+		o = m.signDuration.WithLabelValues(format)
+		m.signObs.store(format, o)
+	}
+	o.Observe(d.Seconds())
 }
 
 func (m *metrics) observeHTTP(route, method string, code int, d time.Duration) {
-	m.httpDuration.WithLabelValues(route, method, strconv.Itoa(code)).Observe(d.Seconds())
+	k := httpKey{route, method, code}
+	o, ok := m.httpObs.load(k)
+	if !ok {
+		o = m.httpDuration.WithLabelValues(route, method, strconv.Itoa(code))
+		m.httpObs.store(k, o)
+	}
+	o.Observe(d.Seconds())
 }
 
 // roleLabel keeps the role label a closed set.
@@ -125,7 +198,7 @@ func instrument(s session.Store, backend string, m *metrics) session.Store {
 
 func (s *instrumented) count(op string, err error) error {
 	if err != nil && !errors.Is(err, session.ErrNotFound) && !errors.Is(err, context.Canceled) {
-		s.m.storeErrors.WithLabelValues(s.backend, op).Inc()
+		s.m.inc2(s.m.storeErrors, s.backend, op)
 	}
 	return err
 }

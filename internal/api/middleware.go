@@ -98,40 +98,49 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
+// reqState is everything observe needs for one request, in one allocation:
+// the status recorder, the facts later middleware fills in, the request id
+// header value and the log fields.
+type reqState struct {
+	statusWriter
+	info   reqInfo
+	idHdr  [1]string
+	fields [7]zap.Field
+}
+
 // observe gives each request an id, then logs it and records its duration
 // by route pattern (never the raw path: it holds subjects).
 func (a *API) observe(next http.Handler) http.Handler {
 	ids := newReqIDs()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		ri := &reqInfo{}
+		rs := &reqState{statusWriter: statusWriter{ResponseWriter: w}}
 		if id := r.Header.Get("X-Request-Id"); validRequestID(id) {
-			ri.id = id
+			rs.info.id = id
 		} else {
-			ri.id = ids.next()
+			rs.info.id = ids.next()
 		}
-		w.Header().Set("X-Request-Id", ri.id)
-		sw := &statusWriter{ResponseWriter: w}
-		next.ServeHTTP(sw, r.WithContext(context.WithValue(r.Context(), ctxKeyRequest{}, ri)))
-		if sw.status == 0 {
-			sw.status = http.StatusOK
+		rs.idHdr[0] = rs.info.id
+		w.Header()["X-Request-Id"] = rs.idHdr[:]
+		next.ServeHTTP(&rs.statusWriter, r.WithContext(context.WithValue(r.Context(), ctxKeyRequest{}, &rs.info)))
+		if rs.status == 0 {
+			rs.status = http.StatusOK
 		}
 		route := "unmatched"
 		if rc := chi.RouteContext(r.Context()); rc != nil && rc.RoutePattern() != "" {
 			route = rc.RoutePattern()
 		}
 		d := time.Since(start)
-		a.metrics.observeHTTP(route, r.Method, sw.status, d)
+		a.metrics.observeHTTP(route, r.Method, rs.status, d)
 		if ce := a.log.Check(zap.InfoLevel, "request"); ce != nil {
-			fields := []zap.Field{
-				zap.String("request_id", ri.id), zap.String("method", r.Method),
-				zap.String("route", route), zap.Int("status", sw.status),
-				zap.Int("bytes", sw.bytes), zap.Duration("duration", d),
+			f := append(rs.fields[:0],
+				zap.String("request_id", rs.info.id), zap.String("method", r.Method),
+				zap.String("route", route), zap.Int("status", rs.status),
+				zap.Int("bytes", rs.bytes), zap.Duration("duration", d))
+			if rs.info.apiKey != "" {
+				f = append(f, zap.String("api_key", rs.info.apiKey))
 			}
-			if ri.apiKey != "" {
-				fields = append(fields, zap.String("api_key", ri.apiKey))
-			}
-			ce.Write(fields...)
+			ce.Write(f...)
 		}
 	})
 }

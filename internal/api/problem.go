@@ -130,9 +130,9 @@ func (a *API) render(w http.ResponseWriter, r *http.Request, err error) {
 	for _, kv := range p.headers {
 		h.Set(kv[0], kv[1])
 	}
-	h.Set("Content-Type", "application/problem+json")
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Content-Type-Options", "nosniff")
+	h["Content-Type"] = hdrProblemJSON
+	h["Cache-Control"] = hdrNoStore
+	h["X-Content-Type-Options"] = hdrNoSniff
 	w.WriteHeader(p.Status)
 	b := make([]byte, 0, 256)
 	b = append(b, `{"type":"urn:tokensvc:problem:`...)

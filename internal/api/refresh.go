@@ -123,7 +123,7 @@ func (a *API) roll(ctx context.Context, id string, tier byte, now time.Time) (*r
 
 func (a *API) refreshed(role, outcome string) {
 	for _, s := range a.signers {
-		a.metrics.refreshes.WithLabelValues(role, s.Format(), outcome).Inc()
+		a.metrics.inc3(a.metrics.refreshes, role, s.Format(), outcome)
 	}
 }
 

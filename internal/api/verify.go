@@ -124,13 +124,13 @@ func clientIP(r *http.Request) netip.Addr {
 // outlive the cookie.
 func (a *API) getVerify(w http.ResponseWriter, r *http.Request) {
 	if !a.trusted(r) {
-		a.metrics.verifications.WithLabelValues("none", "untrusted_proxy").Inc()
+		a.metrics.inc2(a.metrics.verifications, "none", "untrusted_proxy")
 		a.render(w, r, errUntrustedProxy())
 		return
 	}
 	u, err := originalURL(r)
 	if err != nil {
-		a.metrics.verifications.WithLabelValues("none", "bad_original_url").Inc()
+		a.metrics.inc2(a.metrics.verifications, "none", "bad_original_url")
 		a.render(w, r, err)
 		return
 	}
@@ -141,12 +141,12 @@ func (a *API) getVerify(w http.ResponseWriter, r *http.Request) {
 	}
 	if err != nil {
 		reason := signing.ReasonOf(err)
-		a.metrics.verifications.WithLabelValues(format, string(reason)).Inc()
+		a.metrics.inc2(a.metrics.verifications, format, string(reason))
 		w.Header().Set("X-Tokensvc-Reason", string(reason))
 		a.render(w, r, errAccessDenied(reason))
 		return
 	}
-	a.metrics.verifications.WithLabelValues(format, "valid").Inc()
+	a.metrics.inc2(a.metrics.verifications, format, "valid")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(http.StatusNoContent)
 }

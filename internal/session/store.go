@@ -69,7 +69,15 @@ type Clock func() time.Time
 
 // keyOf is the storage key of a session id: its SHA-256. A dump of Redis (or
 // of the process) then never yields a session cookie someone could replay.
-func keyOf(id string) [sha256.Size]byte { return sha256.Sum256([]byte(id)) }
+func keyOf(id string) [sha256.Size]byte {
+	// A stack copy: converting the string would allocate on every request.
+	var buf [64]byte
+	if len(id) <= len(buf) {
+		n := copy(buf[:], id)
+		return sha256.Sum256(buf[:n])
+	}
+	return sha256.Sum256([]byte(id))
+}
 
 // keyString is keyOf as text, for stores with string keys.
 func keyString(id string) string {
