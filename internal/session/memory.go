@@ -10,20 +10,61 @@ import (
 // Memory is the embedded store: one process, no outside setup. It is the
 // default; a site with several replicas uses Redis.
 //
-// It is kept small on purpose (issue: at most 256 bytes a live session):
-// the key is the id's 32-byte SHA-256 held inline, times are Unix seconds,
-// and there is no per-subject index; DeleteSubject scans, which is rare and
-// linear in live sessions.
+// It is kept small on purpose (issue: at most 256 bytes a live session,
+// measured by BenchmarkMemoryStoreFootprint): the key is the id's 32-byte
+// SHA-256 held inline, times are uint32 Unix seconds (good until 2106), the
+// role is an index into the few role names seen, and there is no
+// per-subject index; DeleteSubject scans, which is rare and linear in live
+// sessions.
 type Memory struct {
 	now Clock
 
-	mu   sync.RWMutex
-	byID map[[sha256.Size]byte]memEntry
+	mu    sync.RWMutex
+	byID  map[[sha256.Size]byte]memEntry
+	roles []string // role names, indexed by memEntry.role
 }
 
 type memEntry struct {
-	subject, role                         string
-	created, expires, capAt, issued, cexp int64
+	subject                               string
+	created, expires, capAt, issued, cexp uint32
+	role                                  uint8
+}
+
+// secs is t as uint32 Unix seconds (0 for the zero time), clamped to the
+// uint32 range.
+func secs(t time.Time) uint32 {
+	s := unixSec(t)
+	switch {
+	case s <= 0:
+		return 0
+	case s > 1<<32-1:
+		return 1<<32 - 1
+	}
+	return uint32(s)
+}
+
+func fromSecs(s uint32) time.Time { return fromUnix(int64(s)) }
+
+// roleIndex returns the index of role, adding it; m.mu must be held for
+// writing.
+func (m *Memory) roleIndex(role string) uint8 {
+	for i, r := range m.roles {
+		if r == role {
+			return uint8(i)
+		}
+	}
+	if len(m.roles) == 255 {
+		return 255 // more distinct roles than any policy has: read back as ""
+	}
+	m.roles = append(m.roles, role)
+	return uint8(len(m.roles) - 1)
+}
+
+func (m *Memory) roleName(i uint8) string {
+	if int(i) < len(m.roles) {
+		return m.roles[i]
+	}
+	return ""
 }
 
 var _ Store = (*Memory)(nil)
@@ -37,19 +78,20 @@ func NewMemory(now Clock) *Memory {
 }
 
 // live reports whether e has not ended at now.
-func (m *Memory) live(e memEntry) bool { return m.now().Unix() < e.expires }
+func (m *Memory) live(e memEntry) bool { return m.now().Unix() < int64(e.expires) }
 
 func (m *Memory) Put(ctx context.Context, s Session) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	e := memEntry{
-		subject: s.Subject, role: s.Role,
-		created: unixSec(s.Created), expires: unixSec(s.Expires), capAt: unixSec(s.Cap),
-		issued: unixSec(s.Issued), cexp: unixSec(s.CookiesExpire),
+		subject: s.Subject,
+		created: secs(s.Created), expires: secs(s.Expires), capAt: secs(s.Cap),
+		issued: secs(s.Issued), cexp: secs(s.CookiesExpire),
 	}
 	k := keyOf(s.ID)
 	m.mu.Lock()
+	e.role = m.roleIndex(s.Role)
 	m.byID[k] = e
 	m.mu.Unlock()
 	return nil
@@ -62,14 +104,15 @@ func (m *Memory) Get(ctx context.Context, id string) (Session, error) {
 	k := keyOf(id)
 	m.mu.RLock()
 	e, ok := m.byID[k]
+	role := m.roleName(e.role)
 	m.mu.RUnlock()
 	if !ok || !m.live(e) {
 		return Session{}, ErrNotFound
 	}
 	return Session{
-		ID: id, Subject: e.subject, Role: e.role,
-		Created: fromUnix(e.created), Expires: fromUnix(e.expires), Cap: fromUnix(e.capAt),
-		Issued: fromUnix(e.issued), CookiesExpire: fromUnix(e.cexp),
+		ID: id, Subject: e.subject, Role: role,
+		Created: fromSecs(e.created), Expires: fromSecs(e.expires), Cap: fromSecs(e.capAt),
+		Issued: fromSecs(e.issued), CookiesExpire: fromSecs(e.cexp),
 	}, nil
 }
 
@@ -84,7 +127,7 @@ func (m *Memory) Extend(ctx context.Context, id string, u Update) error {
 	if !ok || !m.live(e) {
 		return ErrNotFound
 	}
-	e.expires, e.issued, e.cexp = unixSec(u.Expires), unixSec(u.Issued), unixSec(u.CookiesExpire)
+	e.expires, e.issued, e.cexp = secs(u.Expires), secs(u.Issued), secs(u.CookiesExpire)
 	m.byID[k] = e
 	return nil
 }
@@ -136,7 +179,7 @@ func (m *Memory) Sweep() int {
 	defer m.mu.Unlock()
 	n := 0
 	for k, e := range m.byID {
-		if now >= e.expires {
+		if now >= int64(e.expires) {
 			delete(m.byID, k)
 			n++
 		}
