@@ -134,6 +134,7 @@ func serveUntil(ctx context.Context, ln net.Listener, h http.Handler, log *zap.L
 		return 1
 	case <-ctx.Done():
 	}
+	log.Info("shutting down", zap.Duration("grace", grace))
 	sctx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {
