@@ -14,6 +14,7 @@ COPY go.mod go.sum ./
 RUN go mod download
 COPY cmd ./cmd
 COPY internal ./internal
+COPY examples ./examples
 # CGO off: a static binary that needs no libc in the final image.
 RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/tokensvc ./cmd/tokensvc
 
