@@ -204,6 +204,9 @@ func FuzzAkamaiSign(f *testing.F) {
 // accepts parses back, matches HashSource, verifies on a request inside its
 // scope between st and exp, and is rejected at exp and before st.
 func FuzzAkamaiToken(f *testing.F) {
+	// A dot-segment ACL (found by this fuzzer once the verifiers refused
+	// dot segments).
+	f.Add("/.", false, int64(1767225600), int64(4102444960), int64(0), "", "", "", "", false)
 	for _, v := range loadVectors[akamaiVector](f, "akamai_edgeauth.json") {
 		in := v.Input
 		scope, isURL := in.URL, true
@@ -292,6 +295,22 @@ func FuzzAkamaiToken(f *testing.F) {
 		} else {
 			reqURL = strings.NewReplacer("*", "", "?", "a").Replace(p.ACL[0])
 			if !strings.HasPrefix(reqURL, "/") || strings.Contains(reqURL, "#") {
+				return
+			}
+			// A path with a dot segment is never in scope (hasDotSegment):
+			// a server would resolve it elsewhere.
+			if hasDotSegment(reqURL) {
+				r := &Request{URL: reqURL, Cookies: []Cookie{{Name: a.name, Value: tok}}}
+				if ip != "" {
+					r.ClientIP = netip.MustParseAddr(ip)
+				}
+				now := parsed.exp - 1
+				if parsed.hasSt {
+					now = parsed.st
+				}
+				if err := a.Verify(r, time.Unix(now, 0)); !errors.Is(err, ScopeMismatch) {
+					t.Fatalf("Verify(%q) = %v, want scope_mismatch for a dot segment", reqURL, err)
+				}
 				return
 			}
 		}
