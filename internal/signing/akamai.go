@@ -794,30 +794,7 @@ func (a *Akamai) verifyMAC(t *akamaiToken, path, query string) bool {
 // It is iterative, backtracking only to the last '*': a later '*' subsumes
 // every choice an earlier one could make, so O(len(pattern)*len(s)) at worst,
 // and no recursion to blow up on "*?*?*..." patterns.
-func akamaiGlob(pattern, s string) bool {
-	p, i := 0, 0
-	star, mark := -1, 0
-	for i < len(s) {
-		switch {
-		case p < len(pattern) && pattern[p] == '*':
-			star, mark = p, i
-			p++
-		case p < len(pattern) && (pattern[p] == '?' || pattern[p] == s[i]):
-			p++
-			i++
-		case star >= 0:
-			p = star + 1
-			mark++
-			i = mark
-		default:
-			return false
-		}
-	}
-	for p < len(pattern) && pattern[p] == '*' {
-		p++
-	}
-	return p == len(pattern)
-}
+func akamaiGlob(pattern, s string) bool { return globMatch(pattern, s) }
 
 // ParseAkamaiKey decodes a key file: hex text (either case), surrounding
 // whitespace trimmed, an even number of digits, at least 16 bytes decoded.

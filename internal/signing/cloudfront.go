@@ -1216,30 +1216,7 @@ func cloudFrontParseEpoch(s string) (int64, bool) {
 // so it needs no stack and runs in O(len(pattern)*len(s)) at worst; Verify
 // calls it only once the signature checked out, so the pattern is never an
 // attacker's.
-func cloudFrontMatch(pattern, s string) bool {
-	p, i := 0, 0
-	star, mark := -1, 0
-	for i < len(s) {
-		switch {
-		case p < len(pattern) && pattern[p] == '*':
-			star, mark = p, i
-			p++
-		case p < len(pattern) && (pattern[p] == '?' || pattern[p] == s[i]):
-			p++
-			i++
-		case star >= 0:
-			p = star + 1
-			mark++
-			i = mark
-		default:
-			return false
-		}
-	}
-	for p < len(pattern) && pattern[p] == '*' {
-		p++
-	}
-	return p == len(pattern)
-}
+func cloudFrontMatch(pattern, s string) bool { return globMatch(pattern, s) }
 
 // cloudFrontCred is one credential as found in a request.
 type cloudFrontCred struct {

@@ -217,3 +217,36 @@ func urlPath(u string) string {
 	}
 	return u
 }
+
+// globMatch reports whether s matches pattern, where '*' matches any run of
+// bytes (also none, '/' included) and '?' exactly one byte: the wildcard
+// rules of Akamai ACLs and CloudFront resources. It works on bytes because
+// both match a request URL as sent, which is ASCII on the wire.
+//
+// It is iterative, backtracking only to the last '*' (a later '*' subsumes
+// every choice an earlier one could make): O(len(pattern)*len(s)) at worst,
+// no recursion to blow up on "*?*?*..." patterns.
+func globMatch(pattern, s string) bool {
+	p, i := 0, 0
+	star, mark := -1, 0
+	for i < len(s) {
+		switch {
+		case p < len(pattern) && pattern[p] == '*':
+			star, mark = p, i
+			p++
+		case p < len(pattern) && (pattern[p] == '?' || pattern[p] == s[i]):
+			p++
+			i++
+		case star >= 0:
+			p = star + 1
+			mark++
+			i = mark
+		default:
+			return false
+		}
+	}
+	for p < len(pattern) && pattern[p] == '*' {
+		p++
+	}
+	return p == len(pattern)
+}
