@@ -92,6 +92,7 @@ type API struct {
 	keys         *keyring
 	issuer       *issuer
 	cookieNames  []string // every CDN cookie name any signer may set, for logout
+	formatNames  []string // the configured formats, in order
 	router       chi.Router
 }
 
@@ -140,6 +141,9 @@ func New(d Deps) (*API, error) {
 		keys: keys,
 	}
 	a.issuer = newIssuer(a, d.Options.IssuedCacheSize)
+	for _, s := range d.Signers {
+		a.formatNames = append(a.formatNames, s.Format())
+	}
 	seen := map[string]bool{}
 	for _, s := range d.Signers {
 		for _, n := range s.CookieNames() {

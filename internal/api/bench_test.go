@@ -84,3 +84,53 @@ func BenchmarkPostGrants(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkPostRefresh is POST /refresh for a live guest session whose
+// cookies are not due: the cookies come from the issued cache, nothing is
+// signed. floor is a bare handler writing one fixed Set-Cookie, the
+// harness's floor, for the ratio.
+func BenchmarkPostRefresh(b *testing.B) {
+	b.Run("floor", func(b *testing.B) {
+		h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Set-Cookie", "floor=0123456789abcdef0123456789abcdef; Path=/; Max-Age=1200; HttpOnly; Secure; SameSite=Lax")
+			w.WriteHeader(http.StatusNoContent)
+		})
+		req, _ := http.NewRequest(http.MethodPost, "http://tokensvc/refresh", nil)
+		w := &discard{h: http.Header{}}
+		b.ReportAllocs()
+		for b.Loop() {
+			w.reset()
+			h.ServeHTTP(w, req)
+		}
+	})
+	for _, f := range []string{"cloudcdn", "cloudfront"} {
+		b.Run(f, func(b *testing.B) {
+			h, token := benchAPI(b, f)
+			grant, _ := http.NewRequest(http.MethodPost, "http://tokensvc/grants", bytes.NewReader([]byte(`{"role":"GUEST_NEW","subject":"guest_abc123"}`)))
+			grant.Header.Set("Authorization", "Bearer "+token)
+			grant.Header.Set("Content-Type", "application/json")
+			gw := &discard{h: http.Header{}}
+			h.ServeHTTP(gw, grant)
+			var session string
+			for _, c := range gw.h.Values("Set-Cookie") {
+				if bytes.HasPrefix([]byte(c), []byte("tokensvc_session=")) {
+					session, _, _ = bytes.NewBufferString(c).String(), 0, 0
+					session = session[:bytes.IndexByte([]byte(session), ';')]
+				}
+			}
+			if session == "" {
+				b.Fatal("no session cookie")
+			}
+			req, _ := http.NewRequest(http.MethodPost, "http://tokensvc/refresh", nil)
+			req.Header.Set("Origin", origin)
+			req.Header.Set("Cookie", session)
+			w := &discard{h: http.Header{}}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for b.Loop() {
+				w.reset()
+				h.ServeHTTP(w, req)
+			}
+		})
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/tokensvc/tokensvc/internal/policy"
@@ -63,11 +64,23 @@ func parseSessionValue(v string) (tier byte, ok bool) {
 }
 
 // sessionCookie returns the request's tokensvc session cookie value, if it
-// carries a well-formed one.
+// carries a well-formed one. It scans the Cookie headers in place (net/http's
+// parser allocates every cookie on this hot path) and takes the first
+// well-formed value of the name, as a browser sends the most specific first.
 func (a *API) sessionCookie(r *http.Request) (value string, tier byte, ok bool) {
-	for _, c := range r.CookiesNamed(a.opt.Cookie.SessionName) {
-		if t, ok := parseSessionValue(c.Value); ok {
-			return c.Value, t, true
+	name := a.opt.Cookie.SessionName
+	for _, line := range r.Header["Cookie"] {
+		for line != "" {
+			var part string
+			part, line, _ = strings.Cut(line, ";")
+			part = strings.Trim(part, " \t")
+			n, v, found := strings.Cut(part, "=")
+			if !found || n != name {
+				continue
+			}
+			if t, ok := parseSessionValue(v); ok {
+				return v, t, true
+			}
 		}
 	}
 	return "", 0, false

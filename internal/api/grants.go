@@ -135,7 +135,7 @@ func (a *API) postGrants(w http.ResponseWriter, r *http.Request) {
 		a.metrics.inc3(a.metrics.grants, string(d.Rule.Role), s.Format(), "issued")
 	}
 	resp.Cookies = append(resp.Cookies, a.cookieJSON("tokensvc", a.opt.Cookie.SessionName, id, now, now.Add(a.opt.Cookie.SessionMaxAge).Truncate(time.Second)))
-	writeJSON(w, http.StatusCreated, resp)
+	writeJSON(w, http.StatusCreated, &resp)
 }
 
 func (a *API) grantFailed(role, outcome string) {

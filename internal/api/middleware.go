@@ -22,7 +22,8 @@ type ctxKeyRequest struct{}
 // allocation per request, not one context value per fact.
 type reqInfo struct {
 	id     string
-	apiKey string // the authenticated backend's key name, never its token
+	apiKey string  // the authenticated backend's key name, never its token
+	rolled *rolled // what the rolling middleware found, for the handler
 }
 
 func info(ctx context.Context) *reqInfo {

@@ -22,12 +22,13 @@ type rolled struct {
 	reused bool
 }
 
-// ctxKeyRolled carries *rolled from the middleware to the handler.
-type ctxKeyRolled struct{}
-
+// rolledFrom returns what the rolling middleware left for the handler (in
+// the request's reqInfo: no context value of its own, no allocation).
 func rolledFrom(ctx context.Context) *rolled {
-	v, _ := ctx.Value(ctxKeyRolled{}).(*rolled)
-	return v
+	if ri := info(ctx); ri != nil {
+		return ri.rolled
+	}
+	return nil
 }
 
 // ended is the answer for a session that is over: a guest is asked for an
@@ -69,7 +70,14 @@ func (a *API) rolling(next http.Handler) http.Handler {
 		if res.iss != nil {
 			a.writeCDNCookies(w.Header(), res.iss.cookies, now, res.iss.expires)
 		}
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxKeyRolled{}, res)))
+		if ri := info(r.Context()); ri != nil {
+			ri.rolled = res
+		} else {
+			// Outside observe (never in the router): carry it the slow way.
+			ri := &reqInfo{rolled: res}
+			r = r.WithContext(context.WithValue(r.Context(), ctxKeyRequest{}, ri))
+		}
+		next.ServeHTTP(w, r)
 	})
 }
 
@@ -162,7 +170,7 @@ func (a *API) postRefresh(w http.ResponseWriter, r *http.Request) {
 		outcome = "reused"
 	}
 	a.refreshed(string(res.rule.Role), outcome)
-	writeJSON(w, http.StatusOK, refreshResponse{
+	writeJSON(w, http.StatusOK, &refreshResponse{
 		Role: string(res.rule.Role), Rolling: res.rule.Rolling,
 		SessionExpiresAt: res.s.Expires, SessionCapAt: res.s.Cap, CookiesExpireAt: iss.expires,
 		CDN: a.formats(),
@@ -195,13 +203,9 @@ func (a *API) postTouch(w http.ResponseWriter, r *http.Request) {
 	for _, c := range res.iss.cookies {
 		resp.Cookies = append(resp.Cookies, a.cookieJSON(c.format, c.name, c.value, now, res.iss.expires))
 	}
-	writeJSON(w, http.StatusOK, resp)
+	writeJSON(w, http.StatusOK, &resp)
 }
 
-func (a *API) formats() []string {
-	out := make([]string, len(a.signers))
-	for i, s := range a.signers {
-		out[i] = s.Format()
-	}
-	return out
-}
+// formats lists the configured formats (computed once in New; callers must
+// not modify it).
+func (a *API) formats() []string { return a.formatNames }
