@@ -13,6 +13,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
@@ -169,12 +170,20 @@ func build(ctx context.Context, cfg *config.Config, log *zap.Logger) (http.Handl
 				SessionName: cfg.SessionCookie, SessionMaxAge: cfg.SessionCookieAge,
 			},
 			APIKeys: keys, AllowedOrigins: cfg.AllowedOrigins, MaxBodyBytes: cfg.MaxBodyBytes,
-			TrustedProxies: proxies,
+			TrustedProxies: proxies, MetricsElsewhere: cfg.MetricsAddr != "",
 		},
 	})
 	if err != nil {
 		cleanup()
 		return nil, nil, func() {}, err
+	}
+	if cfg.MetricsAddr != "" {
+		ln, err := net.Listen("tcp", cfg.MetricsAddr)
+		if err != nil {
+			cleanup()
+			return nil, nil, func() {}, fmt.Errorf("metrics listener: %w", err)
+		}
+		go serveUntil(ctx, ln, promhttp.HandlerFor(reg, promhttp.HandlerOpts{}), log.Named("metrics"), time.Second)
 	}
 	return a, signers, cleanup, nil
 }

@@ -52,6 +52,9 @@ type Options struct {
 	// TrustedProxies may call GET /verify and speak for the client
 	// (X-Original-URL, X-Forwarded-*, X-Real-IP). Default: loopback only.
 	TrustedProxies []netip.Prefix
+	// MetricsElsewhere leaves GET /metrics off the API's router, for a
+	// deployment that serves it on a private listener (TOKENSVC_METRICS_ADDR).
+	MetricsElsewhere bool
 	// IssuedCacheSize bounds the in-process cache of issued cookies that lets
 	// a refresh storm share one signature (default 100 000 sessions).
 	IssuedCacheSize int
@@ -195,7 +198,9 @@ func (a *API) routes(reg *prometheus.Registry) chi.Router {
 
 	r.Get("/healthz", a.healthz)
 	r.Get("/readyz", a.readyz)
-	r.Method(http.MethodGet, "/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	if !a.opt.MetricsElsewhere {
+		r.Method(http.MethodGet, "/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	}
 
 	// Origin verification, for a proxy's forward-auth hook (nginx
 	// auth_request sends the original method, so HEAD is answered too).

@@ -284,3 +284,27 @@ func TestTwoAPIsInOneProcess(t *testing.T) {
 		t.Errorf("metrics leaked between two APIs")
 	}
 }
+
+// TestMetricsLabelsStayBounded: made-up methods do not make new series
+// (security review: any client could grow metrics memory without limit).
+func TestMetricsLabelsStayBounded(t *testing.T) {
+	h := newHarness(t, stores(t)[0], []string{"cloudcdn"})
+	for i := 0; i < 50; i++ {
+		req := httptest.NewRequest("X"+strconv.Itoa(i)+"AAAA", "http://tokensvc.internal/healthz", nil)
+		h.do(req)
+	}
+	text := readBody(h.do(httptest.NewRequest(http.MethodGet, "http://tokensvc.internal/metrics", nil)))
+	if strings.Contains(text, "X1AAAA") || !strings.Contains(text, `method="OTHER"`) {
+		t.Fatalf("made-up methods leak into labels")
+	}
+	if strings.Contains(h.logs.String(), "X1AAAA") {
+		t.Fatalf("made-up methods leak into the log")
+	}
+}
+
+// TestMetricsElsewhere: with a private metrics listener, the API does not
+// serve /metrics.
+func TestMetricsElsewhere(t *testing.T) {
+	h := newHarness(t, stores(t)[0], []string{"cloudcdn"}, func(d *api.Deps) { d.Options.MetricsElsewhere = true })
+	wantProblem(t, h.do(httptest.NewRequest(http.MethodGet, "http://tokensvc.internal/metrics", nil)), http.StatusNotFound, "not_found")
+}

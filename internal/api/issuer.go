@@ -119,7 +119,9 @@ func (is *issuer) current(s session.Session, rule policy.Rule, now time.Time) (*
 	if e := is.fresh(s.ID, now); e != nil {
 		return e, true, nil
 	}
-	v, err, _ := is.group.Do(s.ID, func() (any, error) {
+	// Flights of current and reissue have keys of their own: a reissue must
+	// not take a current flight's cookies and skip its store update.
+	v, err, _ := is.group.Do("c:"+s.ID, func() (any, error) {
 		if e := is.fresh(s.ID, now); e != nil {
 			return e, nil
 		}
@@ -147,7 +149,7 @@ func (is *issuer) reissue(ctx context.Context, s session.Session, rule policy.Ru
 	// The flight must not die with the first caller's request: the others
 	// wait on it too.
 	ctx = context.WithoutCancel(ctx)
-	v, err, _ := is.group.Do(s.ID, func() (any, error) {
+	v, err, _ := is.group.Do("r:"+s.ID, func() (any, error) {
 		// A flight that finished a moment ago already did the work.
 		if e := is.fresh(s.ID, now); e != nil {
 			return e, nil

@@ -132,10 +132,11 @@ func (a *API) observe(next http.Handler) http.Handler {
 			route = rc.RoutePattern()
 		}
 		d := time.Since(start)
-		a.metrics.observeHTTP(route, r.Method, rs.status, d)
+		method := methodLabel(r.Method)
+		a.metrics.observeHTTP(route, method, rs.status, d)
 		if ce := a.log.Check(zap.InfoLevel, "request"); ce != nil {
 			f := append(rs.fields[:0],
-				zap.String("request_id", rs.info.id), zap.String("method", r.Method),
+				zap.String("request_id", rs.info.id), zap.String("method", method),
 				zap.String("route", route), zap.Int("status", rs.status),
 				zap.Int("bytes", rs.bytes), zap.Duration("duration", d))
 			if rs.info.apiKey != "" {
@@ -144,6 +145,18 @@ func (a *API) observe(next http.Handler) http.Handler {
 			ce.Write(f...)
 		}
 	})
+}
+
+// methodLabel keeps the method label (and log field) a closed set: any
+// client may send any method token, and each new one would be a new metric
+// series held forever (security review).
+func methodLabel(m string) string {
+	switch m {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+		http.MethodDelete, http.MethodOptions, http.MethodConnect, http.MethodTrace:
+		return m
+	}
+	return "OTHER"
 }
 
 // recoverer turns a panic into a 500 problem and a log line with the stack,

@@ -65,14 +65,27 @@ func (a *API) trusted(r *http.Request) bool {
 
 // originalURL rebuilds the URL the client asked the proxy for, from
 // X-Original-URL, or X-Forwarded-Proto + X-Forwarded-Host + X-Original-URI.
+//
+// Both at once is refused: a proxy sets one form, so the other came from
+// the client through a proxy that passes client headers on (Traefik's
+// forward auth does by default), and letting X-Original-URL win would let a
+// client choose which URL gets checked. Each header must appear once.
 func originalURL(r *http.Request) (string, error) {
+	for _, h := range []string{"X-Original-URL", "X-Forwarded-Proto", "X-Forwarded-Host", "X-Original-URI"} {
+		if len(r.Header.Values(h)) > 1 {
+			return "", errBadOriginalURL(h + " appears more than once")
+		}
+	}
+	proto, host, uri := r.Header.Get("X-Forwarded-Proto"), r.Header.Get("X-Forwarded-Host"), r.Header.Get("X-Original-URI")
 	if u := r.Header.Get("X-Original-URL"); u != "" {
+		if proto != "" || host != "" || uri != "" {
+			return "", errBadOriginalURL("send X-Original-URL or the X-Forwarded-* form, not both")
+		}
 		if err := checkAbsolute(u); err != nil {
 			return "", err
 		}
 		return u, nil
 	}
-	proto, host, uri := r.Header.Get("X-Forwarded-Proto"), r.Header.Get("X-Forwarded-Host"), r.Header.Get("X-Original-URI")
 	if proto == "" && host == "" && uri == "" {
 		return "", errBadOriginalURL("send X-Original-URL, or X-Forwarded-Proto, X-Forwarded-Host and X-Original-URI")
 	}
@@ -104,12 +117,21 @@ func checkAbsolute(s string) error {
 	return nil
 }
 
-// clientIP is the viewer's address as the trusted proxy reports it
-// (X-Real-IP, else the first X-Forwarded-For hop); zero when unknown.
+// clientIP is the viewer's address as the trusted proxy reports it:
+// X-Real-IP, else the last X-Forwarded-For hop (the one the trusted proxy
+// appended; the hops before it are whatever the client wrote). Zero when
+// unknown.
 func clientIP(r *http.Request) netip.Addr {
 	v := r.Header.Get("X-Real-IP")
 	if v == "" {
-		v, _, _ = strings.Cut(r.Header.Get("X-Forwarded-For"), ",")
+		xff := r.Header.Values("X-Forwarded-For")
+		if len(xff) > 0 {
+			last := xff[len(xff)-1]
+			if i := strings.LastIndexByte(last, ','); i >= 0 {
+				last = last[i+1:]
+			}
+			v = last
+		}
 	}
 	ip, err := netip.ParseAddr(strings.TrimSpace(v))
 	if err != nil {

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tokensvc/tokensvc/internal/api"
 )
 
 func (h *harness) verify(b *browser, set func(*http.Request)) *http.Response {
@@ -110,6 +112,18 @@ func TestVerifyRefusesUntrustedPeersAndBadURLs(t *testing.T) {
 			r.Header.Set("X-Forwarded-Host", "cdn.site.com")
 			r.Header.Set("X-Original-URI", "x")
 		},
+		// A client-supplied X-Original-URL next to the proxy's X-Forwarded-*
+		// form (security review): ambiguous, so refused.
+		func(r *http.Request) {
+			r.Header.Set("X-Original-URL", guestPhoto)
+			r.Header.Set("X-Forwarded-Proto", "https")
+			r.Header.Set("X-Forwarded-Host", "cdn.site.com")
+			r.Header.Set("X-Original-URI", "/temp/guest_bob/p1.jpg")
+		},
+		func(r *http.Request) {
+			r.Header.Add("X-Original-URL", cdnBase+"/temp/guest_bob/p1.jpg")
+			r.Header.Add("X-Original-URL", guestPhoto)
+		},
 	} {
 		wantProblem(t, h.verify(b, set), http.StatusBadRequest, "bad_original_url")
 	}
@@ -117,7 +131,32 @@ func TestVerifyRefusesUntrustedPeersAndBadURLs(t *testing.T) {
 		t.Errorf("untrusted_proxy counted %v times", n)
 	}
 	text := readBody(h.do(httptest.NewRequest(http.MethodGet, "http://tokensvc.internal/metrics", nil)))
-	if !strings.Contains(text, `tokensvc_verifications_total{cdn="none",outcome="bad_original_url"} 6`) {
+	if !strings.Contains(text, `tokensvc_verifications_total{cdn="none",outcome="bad_original_url"} 8`) {
 		t.Errorf("verification outcomes not counted:\n%s", text)
+	}
+}
+
+// TestVerifyClientIPFromTheProxy: an IP-bound credential is checked against
+// the address the trusted proxy reports, never one the client wrote first in
+// X-Forwarded-For.
+func TestVerifyClientIPFromTheProxy(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		set  func(*http.Request)
+		want string
+	}{
+		{"real ip", func(r *http.Request) { r.Header.Set("X-Real-IP", "203.0.113.7") }, "203.0.113.7"},
+		{"last forwarded hop", func(r *http.Request) { r.Header.Set("X-Forwarded-For", "198.51.100.1, 203.0.113.7") }, "203.0.113.7"},
+		{"last of several headers", func(r *http.Request) {
+			r.Header.Add("X-Forwarded-For", "198.51.100.1")
+			r.Header.Add("X-Forwarded-For", "203.0.113.8")
+		}, "203.0.113.8"},
+		{"garbage", func(r *http.Request) { r.Header.Set("X-Forwarded-For", "not-an-ip") }, "invalid IP"},
+	} {
+		r := httptest.NewRequest(http.MethodGet, "http://x/verify", nil)
+		tt.set(r)
+		if got := api.ClientIPForTest(r).String(); got != tt.want {
+			t.Errorf("%s: %s, want %s", tt.name, got, tt.want)
+		}
 	}
 }

@@ -71,6 +71,7 @@ type Config struct {
 	LoggedInTTL time.Duration `envconfig:"LOGGED_IN_TTL" default:"2h" desc:"LOGGED_IN lifetime from the last activity"`
 	LoggedInMax time.Duration `envconfig:"LOGGED_IN_MAX" default:"12h" desc:"absolute cap of a LOGGED_IN session"`
 
+	MetricsAddr   string        `envconfig:"METRICS_ADDR" desc:"if set, GET /metrics is served only on this address (e.g. 127.0.0.1:9090), not on the API listener"`
 	MaxBodyBytes  int64         `envconfig:"MAX_BODY_BYTES" default:"8192" desc:"largest accepted request body"`
 	ShutdownGrace time.Duration `envconfig:"SHUTDOWN_GRACE" default:"15s" desc:"how long in-flight requests get on SIGTERM"`
 }
@@ -118,6 +119,9 @@ func (c *Config) Validate() error {
 
 	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
 		add("TOKENSVC_ADDR %q is not host:port", c.Addr)
+	}
+	if _, _, err := net.SplitHostPort(c.MetricsAddr); c.MetricsAddr != "" && err != nil {
+		add("TOKENSVC_METRICS_ADDR %q is not host:port", c.MetricsAddr)
 	}
 	if len(c.CDN) == 0 {
 		add("TOKENSVC_CDN is empty: name at least one of %s", strings.Join(Formats, ", "))

@@ -135,7 +135,12 @@ func (r *Redis) Put(ctx context.Context, s Session) error {
 	// dangling id in the set, never a session DeleteSubject cannot find.
 	_, err := r.c.Pipelined(ctx, func(p redis.Pipeliner) error {
 		p.SAdd(ctx, sk, key)
-		p.Expire(ctx, sk, capTTL) // the set lives as long as its longest session can
+		// The set lives as long as its longest session can: set a TTL on a
+		// new set (NX), and only ever lengthen it (GT), so a short session
+		// after a long one does not drop the index the long one needs
+		// (security review). Redis 7.0 or later.
+		p.ExpireNX(ctx, sk, capTTL)
+		p.ExpireGT(ctx, sk, capTTL)
 		p.HSet(ctx, key,
 			"sub", s.Subject, "role", s.Role,
 			"c", unixSec(s.Created), "e", unixSec(s.Expires), "cap", unixSec(s.Cap),

@@ -121,3 +121,34 @@ func TestRedisSentinelConformance(t *testing.T) {
 		return session.NewRedis(c, o, clk.Now)
 	})
 }
+
+// TestRedisSubjectIndexOutlivesItsLongestSession: a short session put after
+// a long one for the same subject must not shorten the subject's index, or
+// log-out-everywhere would miss the long session once the short one ends.
+func TestRedisSubjectIndexOutlivesItsLongestSession(t *testing.T) {
+	addr := testenv.Redis(t)
+	clk := storetest.NewClock()
+	o := session.RedisOptions{URL: "redis://" + addr + "/0", KeyPrefix: "ttl:"}
+	c, err := session.NewRedisClient(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	st := session.NewRedis(c, o, clk.Now)
+	ctx := context.Background()
+	now := clk.Now()
+	long := session.Session{ID: "long", Subject: "guest_x", Role: "GUEST_OTP", Created: now, Expires: now.Add(time.Hour), Cap: now.Add(time.Hour)}
+	short := session.Session{ID: "short", Subject: "guest_x", Role: "GUEST_NEW", Created: now, Expires: now.Add(20 * time.Minute), Cap: now.Add(20 * time.Minute)}
+	for _, s := range []session.Session{long, short} {
+		if err := st.Put(ctx, s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ttl, err := c.TTL(ctx, "ttl:u:guest_x").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ttl < time.Hour {
+		t.Fatalf("subject index TTL %v after a 1 h and a 20 min session: want at least 1 h", ttl)
+	}
+}

@@ -690,6 +690,9 @@ func (a *Akamai) Verify(r *Request, now time.Time) error {
 	if r == nil {
 		return Missing
 	}
+	if !requestURLOK(r.URL) {
+		return Malformed
+	}
 	path, query, urlOK := akamaiSplitURL(r.URL)
 	tok, found := r.Cookie(a.name)
 	if !found {

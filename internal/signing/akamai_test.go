@@ -293,7 +293,7 @@ func TestAkamaiVerifyReasons(t *testing.T) {
 		{name: "ok/star matches empty", url: "https://cdn.site.com/temp/guest_abc123/", tok: guest},
 		{name: "ok/star crosses slashes", url: "https://cdn.site.com/temp/guest_abc123/a/b/c.jpg", tok: guest},
 		{name: "ok/query ignored for acl", url: in + "?x=/etc/passwd", tok: guest},
-		{name: "ok/fragment dropped", url: in + "#frag", tok: guest},
+		{name: "malformed/a raw fragment", url: in + "#frag", tok: guest, want: Malformed},
 		{name: "ok/second acl question marks", url: "https://cdn.site.com/public/ab", tok: multi},
 		{name: "ok/third acl exact", url: "https://cdn.site.com/exact.jpg", tok: multi},
 		{name: "ok/ip", url: in, tok: withIP, ip: v4},

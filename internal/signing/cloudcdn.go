@@ -446,6 +446,9 @@ func (c *CloudCDN) Verify(r *Request, now time.Time) error {
 	if r == nil {
 		return Missing
 	}
+	if !requestURLOK(r.URL) {
+		return Malformed
+	}
 	cred, found, ok := cloudcdnParseURL(r.URL)
 	if !found {
 		v, present := r.Cookie(CloudCDNCookieName)

@@ -1258,6 +1258,9 @@ func (c *CloudFront) Verify(r *Request, now time.Time) error {
 	if r == nil {
 		return Missing
 	}
+	if !requestURLOK(r.URL) {
+		return Malformed
+	}
 	resource, cred, isURL, ok := cloudFrontScanURL(r.URL)
 	if !ok {
 		return Malformed

@@ -262,6 +262,9 @@ func (g *Gotipath) Verify(r *Request, now time.Time) error {
 	if r == nil {
 		return Missing
 	}
+	if !requestURLOK(r.URL) {
+		return Malformed
+	}
 	hostPath, ok := gotipathHostPath(r.URL)
 	return g.check(r, now, hostPath, ok)
 }

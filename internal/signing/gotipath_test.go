@@ -320,7 +320,7 @@ func TestGotipathVerifyReasons(t *testing.T) {
 		{"ok/prefix itself", "https://cdn.site.com/temp/guest_abc123/", ok(hpol, sig), now, nil},
 		{"ok/http scheme", "http://cdn.site.com/temp/guest_abc123/a", ok(hpol, sig), now, nil},
 		{"ok/query ignored", in + "?x=1&y=/other/", ok(hpol, sig), now, nil},
-		{"ok/fragment ignored", in + "#top", ok(hpol, sig), now, nil},
+		{"malformed/a raw fragment", in + "#top", ok(hpol, sig), now, Malformed},
 		{"ok/one second before expiry", in, ok(hpol, sig), exp.Add(-time.Second), nil},
 		{"ok/no start time: long before expiry", in, ok(hpol, sig), exp.AddDate(-20, 0, 0), nil},
 		{"ok/other cookies around", in, []Cookie{{"a", "b"}, {"ss_policy", hpol}, {"c", "d"}, {"ss_signature", sig}}, now, nil},

@@ -194,6 +194,13 @@ func hasDotSegment(path string) bool {
 				return true
 			}
 			dots, other = 0, false
+		case ';':
+			// A path parameter: Tomcat, Jetty and Spring resolve "..;x" as
+			// "..", so the name before ';' decides.
+			if !other && (dots == 1 || dots == 2) {
+				return true
+			}
+			other = true
 		case '.':
 			dots++
 		default:
@@ -203,10 +210,18 @@ func hasDotSegment(path string) bool {
 	return false
 }
 
+// requestURLOK reports whether a request URL can be checked at all: no
+// client sends a raw '#' (the fragment stays in the browser), and a server
+// given one may resolve the path behind it differently from what a verifier
+// compared (a file server cleans "/temp/a/#/../../b" into "/temp/b"), so a
+// verifier refuses it outright.
+func requestURLOK(u string) bool { return strings.IndexByte(u, '#') < 0 }
+
 // urlPath returns the path of an absolute URL, "scheme://host/path?query":
-// from the first '/' after the host up to '?' (or '#'), still encoded.
+// from the first '/' after the host up to '?', still encoded. (A '#' is not
+// an end: verifiers refuse URLs holding one, see requestURLOK.)
 func urlPath(u string) string {
-	if i := strings.IndexAny(u, "?#"); i >= 0 {
+	if i := strings.IndexByte(u, '?'); i >= 0 {
 		u = u[:i]
 	}
 	if _, rest, ok := strings.Cut(u, "://"); ok {

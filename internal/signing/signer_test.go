@@ -19,6 +19,7 @@ func TestHasDotSegment(t *testing.T) {
 		"/temp/%2e%2e/x": true, "/temp/%2E./x": true, "/temp/.%2e": true, "/temp/..%2fx": true,
 		"/temp\\..\\x": true, "/temp/%5c..%5cx": true, "/temp/...": false, "/temp/.hidden": false,
 		"/temp/a..b": false, "": false, "/": false, "/..": true, "/%2e": true, "/%2": false,
+		"/temp/..;/x": true, "/temp/%2e%2e;jsessionid=1/x": true, "/temp/.;x/y": true, "/temp/a;..": false, "/temp/..a;b": false,
 	} {
 		if got := hasDotSegment(path); got != want {
 			t.Errorf("hasDotSegment(%q) = %v, want %v", path, got, want)
@@ -40,10 +41,20 @@ func TestNoVerifierAcceptsADotSegment(t *testing.T) {
 		if err := v.Verify(&Request{URL: "https://cdn.site.com/temp/guest_a/p.jpg", Cookies: cs}, now); err != nil {
 			t.Fatalf("%s: own prefix: %v", s.Format(), err)
 		}
-		for _, p := range []string{"/temp/guest_a/../guest_b/p.jpg", "/temp/guest_a/%2e%2e/guest_b/p.jpg", "/temp/guest_a/..%2fguest_b/p.jpg", "/temp/guest_a/.%2E/guest_b/p.jpg"} {
+		for _, p := range []string{"/temp/guest_a/../guest_b/p.jpg", "/temp/guest_a/%2e%2e/guest_b/p.jpg", "/temp/guest_a/..%2fguest_b/p.jpg", "/temp/guest_a/.%2E/guest_b/p.jpg", "/temp/guest_a/..;/guest_b/p.jpg"} {
 			if err := v.Verify(&Request{URL: "https://cdn.site.com" + p, Cookies: cs}, now); !errors.Is(err, ScopeMismatch) {
 				t.Errorf("%s: %s: %v, want scope_mismatch", s.Format(), p, err)
 			}
+		}
+		// A raw '#' (security review): a file server would clean the path
+		// behind it into another folder.
+		for _, p := range []string{"/temp/guest_a/#/../../guest_b/p.jpg", "/temp/guest_a/p.jpg#x"} {
+			if err := v.Verify(&Request{URL: "https://cdn.site.com" + p, Cookies: cs}, now); !errors.Is(err, Malformed) {
+				t.Errorf("%s: %s: %v, want malformed", s.Format(), p, err)
+			}
+		}
+		if err := v.Verify(&Request{URL: "https://cdn.site.com/temp/guest_a/%23/../../guest_b/p.jpg", Cookies: cs}, now); !errors.Is(err, ScopeMismatch) {
+			t.Errorf("%s: an encoded '#' before a dot segment: %v", s.Format(), err)
 		}
 		if _, err := s.Sign(Grant{URLPrefix: "https://cdn.site.com/temp/guest_a/../", Expires: now.Add(time.Hour)}); err == nil {
 			t.Errorf("%s signed a prefix with a dot segment", s.Format())

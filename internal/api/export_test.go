@@ -1,0 +1,4 @@
+package api
+
+// ClientIPForTest exposes clientIP to the external test package.
+var ClientIPForTest = clientIP
