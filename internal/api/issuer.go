@@ -119,12 +119,17 @@ func (is *issuer) current(s session.Session, rule policy.Rule, now time.Time) (*
 	if e := is.fresh(s.ID, now); e != nil {
 		return e, true, nil
 	}
-	// Flights of current and reissue have keys of their own: a reissue must
-	// not take a current flight's cookies and skip its store update.
-	v, err, _ := is.group.Do("c:"+s.ID, func() (any, error) {
+	// current and reissue share one flight key on purpose: a request that
+	// reads the session right after a reissue's store update (so finds
+	// nothing due) while that flight has not yet filled the cache must join
+	// it, not sign again. A reissue that joins a current flight gets its
+	// cookies (reported as reused) and leaves the re-sign to the next call.
+	signed := false // true only for the caller whose flight signed
+	v, err, _ := is.group.Do(s.ID, func() (any, error) {
 		if e := is.fresh(s.ID, now); e != nil {
 			return e, nil
 		}
+		signed = true
 		cookies, err := is.a.sign(rule.Prefix(s.Subject), s.CookiesExpire)
 		if err != nil {
 			return nil, err
@@ -136,7 +141,7 @@ func (is *issuer) current(s session.Session, rule policy.Rule, now time.Time) (*
 	if err != nil {
 		return nil, false, err
 	}
-	return v.(*issued), false, nil
+	return v.(*issued), !signed, nil
 }
 
 // reissue re-signs a rolling session's cookies to end at ends and records
@@ -149,11 +154,13 @@ func (is *issuer) reissue(ctx context.Context, s session.Session, rule policy.Ru
 	// The flight must not die with the first caller's request: the others
 	// wait on it too.
 	ctx = context.WithoutCancel(ctx)
-	v, err, _ := is.group.Do("r:"+s.ID, func() (any, error) {
+	signed := false // true only for the caller whose flight signed
+	v, err, _ := is.group.Do(s.ID, func() (any, error) {
 		// A flight that finished a moment ago already did the work.
 		if e := is.fresh(s.ID, now); e != nil {
 			return e, nil
 		}
+		signed = true
 		cookies, err := is.a.sign(rule.Prefix(s.Subject), ends)
 		if err != nil {
 			return nil, err
@@ -168,5 +175,5 @@ func (is *issuer) reissue(ctx context.Context, s session.Session, rule policy.Ru
 	if err != nil {
 		return nil, false, err
 	}
-	return v.(*issued), false, nil
+	return v.(*issued), !signed, nil
 }
