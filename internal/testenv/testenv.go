@@ -52,7 +52,7 @@ func FreePort(t testing.TB) int {
 }
 
 // WaitDial waits until addr accepts TCP connections.
-func WaitDial(t testing.TB, addr string, timeout time.Duration, logs *bytes.Buffer) {
+func WaitDial(t testing.TB, addr string, timeout time.Duration, logs interface{ String() string }) {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for {
@@ -62,7 +62,11 @@ func WaitDial(t testing.TB, addr string, timeout time.Duration, logs *bytes.Buff
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("%s did not start listening within %v: %v\n%s", addr, timeout, err, logs)
+			out := ""
+			if logs != nil {
+				out = logs.String()
+			}
+			t.Fatalf("%s did not start listening within %v: %v\n%s", addr, timeout, err, out)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -70,11 +74,10 @@ func WaitDial(t testing.TB, addr string, timeout time.Duration, logs *bytes.Buff
 
 // Start runs cmd and stops it (SIGTERM, then SIGKILL) when the test ends.
 // Its output is kept and printed if the test fails.
-func Start(t testing.TB, cmd *exec.Cmd) *bytes.Buffer {
+func Start(t testing.TB, cmd *exec.Cmd) *Logs {
 	t.Helper()
-	var out bytes.Buffer
-	w := &syncWriter{b: &out}
-	cmd.Stdout, cmd.Stderr = w, w
+	out := &Logs{}
+	cmd.Stdout, cmd.Stderr = out, out
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start %s: %v", cmd.Path, err)
@@ -93,7 +96,7 @@ func Start(t testing.TB, cmd *exec.Cmd) *bytes.Buffer {
 			t.Logf("output of %s:\n%s", filepath.Base(cmd.Path), out.String())
 		}
 	})
-	return &out
+	return out
 }
 
 // Redis starts a throwaway redis-server on a free loopback port, with no
