@@ -370,6 +370,10 @@ func (rp *report) markdown() string {
 	}
 	p("\n")
 
+	if reading := rp.reading(); reading != "" {
+		p("### What the targets ask per request\n\n%s\n", reading)
+	}
+
 	p("## Machine\n\n")
 	f := rp.facts
 	p("- `nproc`: %d; CPU model: %s; memory: %s\n", f.nproc, f.cpuModel, f.memory)
@@ -403,4 +407,37 @@ func joinInts(v []int) string {
 		s[i] = fmt.Sprint(n)
 	}
 	return strings.Join(s, " and ")
+}
+
+// reading turns the ratio targets into per-request budgets, from this run's
+// numbers: with both servers held to one core, a throughput ratio is close
+// to a ratio of CPU per request, and a closed loop of N connections at R
+// requests/s has a mean latency of N/R (Little's law).
+func (rp *report) reading() string {
+	var b strings.Builder
+	budget := func(r *result, want float64, what string) {
+		f := rp.floorFor(r.caseDef)
+		if f == nil || r.cpuUS <= 0 {
+			return
+		}
+		fmt.Fprintf(&b, "- %s, %d connections: the floor spent %.1f µs of CPU a request, so %.2f of its rate leaves %.1f µs a request; tokensvc spent %.1f µs (%.1f µs over the floor).\n",
+			what, r.conns, f.cpuUS, want, f.cpuUS/want, r.cpuUS, r.cpuUS-f.cpuUS)
+	}
+	for _, r := range rp.results {
+		if r.kind == kindGrants && r.format == "cloudcdn" && r.store == "memory" {
+			budget(r, 0.65, "POST /grants")
+		}
+	}
+	for _, r := range rp.results {
+		if r.kind == kindRefresh && r.pool == 1 && r.store == "memory" && r.gen == bombardier {
+			budget(r, 0.8, "POST /refresh, nothing due")
+		}
+	}
+	if g := rp.find(func(c caseDef) bool {
+		return c.kind == kindGrants && c.format == "cloudcdn" && c.store == "memory" && c.conns == 16
+	}); g != nil && g.rps > 0 {
+		fmt.Fprintf(&b, "- p99 under 1 ms at 16 connections: 16 requests always in flight at %.0f req/s wait %s on average (16 ÷ rate); the p99 was %s. Below 1 ms takes a rate well above 16 000 req/s and a tail close to the mean.\n",
+			g.rps, fmtDur(time.Duration(16/g.rps*float64(time.Second))), fmtDur(g.load.p99))
+	}
+	return b.String()
 }
