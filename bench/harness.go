@@ -504,7 +504,14 @@ func (h *harness) waitReady(ctx context.Context, s *server, path string) error {
 // stopServer stops a server by PID and counts the warnings and errors it
 // logged; the log (one line a request) is then removed unless -keep.
 func (h *harness) stopServer(s *server) (warnings int) {
+	// A connection the client dialled but never used is "new" to the
+	// server, and a graceful shutdown waits up to 5 s for it: close them.
+	h.client.CloseIdleConnections()
+	t := time.Now()
 	h.procs.stopOne(s.p)
+	if d := time.Since(t); d > time.Second {
+		h.logf("    stopping %s took %.1f s", s.name, d.Seconds())
+	}
 	f, err := os.Open(s.log)
 	if err != nil {
 		return 0
