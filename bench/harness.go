@@ -30,6 +30,7 @@ type options struct {
 	serverCore int
 	loadCore   int
 	pinSelf    bool   // pin the harness itself to the load core
+	cases      string // regexp: run only the matching cases (and the floors)
 	command    string // the command line, for the report
 }
 
@@ -77,7 +78,7 @@ func run(ctx context.Context, o options, stdout, log io.Writer) (rep *report, er
 	defer cancel()
 	h := &harness{o: o, log: log, procs: &procs{}, client: newClient(256), grantRates: map[string]grantRate{}, began: time.Now()}
 	defer h.client.CloseIdleConnections()
-	rep = &report{command: o.command, quick: o.quick, duration: o.duration, warmup: o.warmup}
+	rep = &report{command: o.command, quick: o.quick, cases: o.cases, duration: o.duration, warmup: o.warmup}
 	defer func() {
 		h.procs.stopAll()
 		rep.processes = h.procs.list()

@@ -25,6 +25,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"regexp"
 	"strings"
 	"syscall"
 	"time"
@@ -57,12 +58,17 @@ func parseFlags(args []string) (options, error) {
 	fs.IntVar(&o.serverCore, "server-core", 0, "core the servers (and redis-server) are pinned to")
 	fs.IntVar(&o.loadCore, "load-core", 1, "core the load generators (and the harness) are pinned to")
 	fs.BoolVar(&o.pinSelf, "pin-self", true, "pin the harness's own process to the load core")
+	fs.StringVar(&o.cases, "cases", "", "run only the cases whose name matches this `regexp` (the floors always run), e.g. 're-sign|storm'")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(fs.Output(), "bench takes no arguments, only flags\n")
 		return o, fmt.Errorf("unexpected arguments")
+	}
+	if _, err := regexp.Compile(o.cases); err != nil {
+		fmt.Fprintf(fs.Output(), "-cases: %v\n", err)
+		return o, err
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
