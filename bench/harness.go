@@ -89,6 +89,11 @@ func run(ctx context.Context, o options, stdout, log io.Writer) (rep *report, er
 	}
 	rep.facts = machineFacts(ctx)
 	rep.loadBefore = loadAverage()
+	if f := strings.Fields(rep.loadBefore); len(f) > 0 {
+		if l, err := strconv.ParseFloat(f[0], 64); err == nil && l > 1 {
+			h.logf("the machine is busy (load average %s): other work shares the cores, and the report will show it", rep.loadBefore)
+		}
+	}
 	if o.pinSelf {
 		// The harness's own work (granting sessions, the storm's 200
 		// clients, scraping metrics) belongs on the load generator's core.
