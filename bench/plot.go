@@ -17,7 +17,8 @@ import (
 )
 
 // plot draws requests/s and p99 against connections, one line per case
-// (the floor's second run left out), both on log scales: the cases span
+// (of the floor's two runs, the faster, which the ratios use), both on log
+// scales: the cases span
 // from about a thousand to about ninety thousand requests a second.
 func (rp *report) plot(path string) error {
 	type series struct {
@@ -28,7 +29,11 @@ func (rp *report) plot(path string) error {
 	var all []*series
 	byName := map[string]*series{}
 	for _, r := range rp.results {
-		if r.round == 2 || r.rps <= 0 || r.load.p99 <= 0 {
+		if r.rps <= 0 || r.load.p99 <= 0 {
+			continue
+		}
+		// Of the two floor runs, the one the ratios use.
+		if r.kind == kindFloor && rp.floorFor(r.caseDef) != r {
 			continue
 		}
 		name := r.series()
