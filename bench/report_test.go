@@ -1,0 +1,164 @@
+package main
+
+import (
+	"math"
+	"os"
+	"strings"
+	"testing"
+	"time"
+)
+
+func res(c caseDef, rps float64, cpuUS float64, p99 time.Duration) *result {
+	n := int64(rps * 5)
+	return &result{caseDef: c, rps: rps, cpuUS: cpuUS, redisUS: math.NaN(), sigs: math.NaN(),
+		load: loadResult{requests: n, ok: n, elapsed: 5 * time.Second, p99: p99}}
+}
+
+// TestCompare: every ratio is against the faster floor run with the same
+// generator and connection count, and the targets follow from the ratios.
+func TestCompare(t *testing.T) {
+	floor := func(gen string, conns, round int) caseDef {
+		return caseDef{kind: kindFloor, gen: gen, conns: conns, round: round}
+	}
+	grants := func(format, store string, conns int) caseDef {
+		return caseDef{kind: kindGrants, format: format, store: store, gen: bombardier, conns: conns}
+	}
+	rp := &report{results: []*result{
+		res(floor(bombardier, 16, 1), 80000, 12, 600*time.Microsecond),
+		res(floor(bombardier, 16, 2), 100000, 10, 600*time.Microsecond), // the faster floor counts
+		res(floor(vegeta, 16, 1), 40000, 15, 800*time.Microsecond),
+		res(grants("cloudcdn", "memory", 16), 70000, 14, 900*time.Microsecond),
+		res(grants("cloudcdn", "redis", 16), 30000, 30, 2*time.Millisecond),
+		res(grants("cloudfront-ecdsa", "memory", 16), 12000, 70, 3*time.Millisecond),
+		res(caseDef{kind: kindRefresh, format: "cloudcdn", store: "memory", gen: vegeta, conns: 16, pool: 1000}, 36000, 20, time.Millisecond),
+	}}
+	rp.compute()
+
+	if got := rp.results[3].ratio; math.Abs(got-0.70) > 1e-9 {
+		t.Errorf("grants ratio %v, want 0.70 (against the faster floor)", got)
+	}
+	if got := rp.results[3].cpuRatio; math.Abs(got-10.0/14) > 1e-9 {
+		t.Errorf("grants CPU ratio %v, want %v", got, 10.0/14)
+	}
+	if got := rp.results[6].ratio; math.Abs(got-0.9) > 1e-9 {
+		t.Errorf("vegeta case ratio %v, want 0.9 (against the vegeta floor)", got)
+	}
+	if got := rp.results[0].ratio; math.Abs(got-0.8) > 1e-9 {
+		t.Errorf("slower floor ratio %v, want 0.8", got)
+	}
+
+	verdicts := map[string]string{}
+	for _, tg := range rp.targets {
+		verdicts[tg.name] = passWord(tg)
+	}
+	for _, c := range []struct{ prefix, want string }{
+		{"POST /grants, Cloud CDN, memory store, logging + metrics + session write on, 16 connections", "PASS"},
+		{"POST /grants, Cloud CDN, memory store, 16 connections: p99", "PASS"},
+		{"POST /grants, Cloud CDN, memory store, logging + metrics + session write on, 64 connections", "not measured"},
+		{"POST /grants, Cloud CDN, Redis store, 16 connections", "FAIL"}, // 30000/70000 < 0.5
+		{"POST /grants, CloudFront ECDSA P-256, 16 connections", "PASS"},
+		{"POST /refresh, nothing due, memory store, 16 connections", "not measured"}, // only a vegeta pool case
+		{"200 concurrent POST /refresh of one due session, cloudfront-rsa: exactly 1 signature", "not measured"},
+	} {
+		found := false
+		for name, v := range verdicts {
+			if strings.HasPrefix(name, c.prefix) {
+				found = true
+				if v != c.want {
+					t.Errorf("%s: %s, want %s", name, v, c.want)
+				}
+			}
+		}
+		if !found {
+			t.Errorf("no target starting %q", c.prefix)
+		}
+	}
+}
+
+// TestStormTargets: one signature is not enough; every answer must be a 200
+// with the same, new cookies.
+func TestStormTargets(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		s    stormResult
+		want string
+	}{
+		{"pass/one signature", stormResult{format: "cloudfront-rsa", n: 200, ok: 200, sigs: 1, distinct: 1, resigned: true, p99: 20 * time.Millisecond}, "PASS"},
+		{"fail/two signatures", stormResult{format: "cloudfront-rsa", n: 200, ok: 200, sigs: 2, distinct: 2, resigned: true, p99: 20 * time.Millisecond}, "FAIL"},
+		{"fail/not re-signed", stormResult{format: "cloudfront-rsa", n: 200, ok: 200, sigs: 1, distinct: 1, resigned: false, p99: 20 * time.Millisecond}, "FAIL"},
+		{"fail/some 401", stormResult{format: "cloudfront-rsa", n: 200, ok: 150, sigs: 1, distinct: 1, resigned: true, p99: 20 * time.Millisecond}, "FAIL"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			rp := &report{storms: []stormResult{c.s}}
+			rp.compute()
+			for _, tg := range rp.targets {
+				if strings.Contains(tg.name, "cloudfront-rsa: exactly 1 signature") && passWord(tg) != c.want {
+					t.Errorf("%s: %s", passWord(tg), tg.measured)
+				}
+			}
+		})
+	}
+}
+
+func TestSumMetric(t *testing.T) {
+	const text = `# HELP tokensvc_signatures_total Signing operations by CDN format.
+# TYPE tokensvc_signatures_total counter
+tokensvc_signatures_total{cdn="akamai"} 3
+tokensvc_signatures_total{cdn="cloudcdn"} 1.5e+06
+tokensvc_signatures_totalx{cdn="cloudcdn"} 7
+tokensvc_sign_errors_total{cdn="cloudcdn"} 9
+`
+	got, err := sumMetric(strings.NewReader(text), "tokensvc_signatures_total")
+	if err != nil || got != 1500003 {
+		t.Errorf("sumMetric = %v, %v; want 1500003", got, err)
+	}
+	if _, err := sumMetric(strings.NewReader("up 1\n"), "tokensvc_signatures_total"); err == nil {
+		t.Error("a missing metric is an error, not zero")
+	}
+}
+
+func TestPercentile(t *testing.T) {
+	var s []time.Duration
+	for i := 1; i <= 200; i++ {
+		s = append(s, time.Duration(i))
+	}
+	for _, c := range []struct {
+		p    float64
+		want time.Duration
+	}{{0.5, 100}, {0.99, 198}, {1, 200}} {
+		if got := percentile(s, c.p); got != c.want {
+			t.Errorf("p%v = %v, want %v", c.p*100, got, c.want)
+		}
+	}
+}
+
+func TestCPUTicks(t *testing.T) {
+	n, err := cpuTicks(os.Getpid())
+	if err != nil || n < 0 {
+		t.Fatalf("cpuTicks(self) = %d, %v", n, err)
+	}
+	if _, err := coreBusy(0); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestParseFlags(t *testing.T) {
+	o, err := parseFlags([]string{"-quick"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.duration != time.Second || len(o.conns) != 1 || o.conns[0] != 16 || o.out != "docs" {
+		t.Errorf("quick: %+v", o)
+	}
+	o, err = parseFlags([]string{"-quick", "-duration", "3s"})
+	if err != nil || o.duration != 3*time.Second {
+		t.Errorf("-duration beats -quick: %v, %v", o.duration, err)
+	}
+	if o.command != "go run ./bench -quick -duration 3s" {
+		t.Errorf("command %q", o.command)
+	}
+	o, _ = parseFlags(nil)
+	if len(o.conns) != 2 || o.duration != 5*time.Second {
+		t.Errorf("defaults: %+v", o)
+	}
+}
