@@ -82,10 +82,11 @@ func edgeCmd(args []string, stderr io.Writer) int {
 		}
 		o.Origin = u
 	}
-	log, err := newLogger(cfg)
+	log, stopLog, err := newLogger(cfg)
 	if err != nil {
 		return fail("%v", err)
 	}
+	defer stopLog()
 	o.Log = log
 	h, err := edge.New(o)
 	if err != nil {

@@ -157,7 +157,8 @@ func TestMetrics(t *testing.T) {
 	h := newHarness(t, stores(t)[0], []string{"cloudcdn", "akamai"})
 	b := newBrowser()
 	h.grant(b, "LOGGED_IN", "user_secretsubject")
-	h.browserPost(b, "/refresh")
+	h.browserPost(b, "/refresh") // signs (grants are not cached)
+	h.browserPost(b, "/refresh") // reuses
 	h.do(h.backendReq(http.MethodPost, "/subjects/user_secretsubject/revoke", ""))
 	h.do(httptest.NewRequest(http.MethodGet, "http://tokensvc.internal/temp/guest_secretpath/x.jpg", nil))
 	resp := h.do(httptest.NewRequest(http.MethodGet, "http://tokensvc.internal/metrics", nil))
@@ -166,7 +167,8 @@ func TestMetrics(t *testing.T) {
 		`tokensvc_grants_total{cdn="cloudcdn",outcome="issued",role="LOGGED_IN"} 1`,
 		`tokensvc_grants_total{cdn="akamai",outcome="issued",role="LOGGED_IN"} 1`,
 		`tokensvc_refreshes_total{cdn="cloudcdn",outcome="reused",role="LOGGED_IN"} 1`,
-		`tokensvc_signatures_total{cdn="akamai"} 1`,
+		`tokensvc_refreshes_total{cdn="cloudcdn",outcome="resigned",role="LOGGED_IN"} 1`,
+		`tokensvc_signatures_total{cdn="akamai"} 2`,
 		`tokensvc_sign_duration_seconds_bucket{cdn="cloudcdn"`,
 		`tokensvc_http_request_duration_seconds_bucket{code="201",method="POST",route="/grants"`,
 		`tokensvc_http_request_duration_seconds_bucket{code="200",method="POST",route="/subjects/{subject}/revoke"`,

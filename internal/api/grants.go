@@ -97,7 +97,7 @@ func (a *API) postGrants(w http.ResponseWriter, r *http.Request) {
 		a.render(w, r, err)
 		return
 	}
-	iss, err := a.issuer.grant(id, d.Rule, d.Prefix, d.Start, d.Ends)
+	iss, err := a.issuer.grant(d.Prefix, d.Start, d.Ends)
 	if err != nil {
 		a.grantFailed(req.Role, "error")
 		a.render(w, r, err)
@@ -109,7 +109,6 @@ func (a *API) postGrants(w http.ResponseWriter, r *http.Request) {
 		Issued: d.Start, CookiesExpire: d.Ends,
 	}
 	if err := a.store.Put(r.Context(), s); err != nil {
-		a.issuer.forget(id)
 		a.grantFailed(req.Role, "error")
 		a.render(w, r, err)
 		return

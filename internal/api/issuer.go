@@ -101,15 +101,15 @@ func (a *API) sign(prefix string, expires time.Time) ([]cdnCookie, error) {
 	return out, nil
 }
 
-// grant signs the cookies of a brand-new session and remembers them.
-func (is *issuer) grant(id string, rule policy.Rule, prefix string, now, expires time.Time) (*issued, error) {
+// grant signs the cookies of a brand-new session. They are not cached: a
+// refresh comes when they are lost or expired (a 403), and then they are due
+// or gone anyway; caching every grant only churned the cache.
+func (is *issuer) grant(prefix string, now, expires time.Time) (*issued, error) {
 	cookies, err := is.a.sign(prefix, expires)
 	if err != nil {
 		return nil, err
 	}
-	e := &issued{cookies: cookies, at: now, expires: expires, reuseUntil: reuseUntil(rule, now, expires)}
-	is.remember(id, e)
-	return e, nil
+	return &issued{cookies: cookies, at: now, expires: expires}, nil
 }
 
 // current returns cookies for a live session whose cookies are not due for

@@ -133,7 +133,6 @@ func (a *API) render(w http.ResponseWriter, r *http.Request, err error) {
 	h["Content-Type"] = hdrProblemJSON
 	h["Cache-Control"] = hdrNoStore
 	h["X-Content-Type-Options"] = hdrNoSniff
-	w.WriteHeader(p.Status)
 	b := make([]byte, 0, 256)
 	b = append(b, `{"type":"urn:tokensvc:problem:`...)
 	b = append(b, p.Code...)
@@ -150,5 +149,7 @@ func (a *API) render(w http.ResponseWriter, r *http.Request, err error) {
 	b = append(b, `","request_id":`...)
 	b = appendJSONString(b, requestID(r.Context()))
 	b = append(b, "}\n"...)
+	h["Content-Length"] = []string{strconv.Itoa(len(b))}
+	w.WriteHeader(p.Status)
 	_, _ = w.Write(b)
 }

@@ -195,6 +195,8 @@ func (c *Config) ApplyDev() ([]string, error) {
 		}
 	}
 	c.CookieSecure = false
+	// Dev mode logs each line at once: the demo's OTP is read off the log.
+	c.LogBuffer = 0
 	gen := func(name string, make func() ([]byte, error)) (string, error) {
 		path := filepath.Join(c.DevDir, name)
 		if _, err := os.Stat(path); err == nil {

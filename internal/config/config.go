@@ -30,12 +30,13 @@ func (Secret) GoString() string { return "[redacted]" }
 // Config is every TOKENSVC_* variable. The README's table lists each one; a
 // test keeps the two in step.
 type Config struct {
-	Dev     bool   `envconfig:"DEV" desc:"force dev mode (generated keys, in-memory sessions); on by default when no TOKENSVC_* variable is set"`
-	DevDir  string `envconfig:"DEV_DIR" default:".tokensvc-dev" desc:"where dev mode writes its generated keys (0700 folder, 0600 files)"`
-	DevEdge string `envconfig:"DEV_EDGE_ADDR" default:"127.0.0.1:8081" desc:"dev mode only: where the local CDN edge serves the demo photos (and the default CDN base URL)"`
-	Addr    string `envconfig:"ADDR" default:"127.0.0.1:8080" desc:"listen address of the API"`
-	LogJSON bool   `envconfig:"LOG_JSON" default:"true" desc:"JSON logs (false: console format for development)"`
-	Level   string `envconfig:"LOG_LEVEL" default:"info" desc:"debug, info, warn or error"`
+	Dev       bool   `envconfig:"DEV" desc:"force dev mode (generated keys, in-memory sessions); on by default when no TOKENSVC_* variable is set"`
+	DevDir    string `envconfig:"DEV_DIR" default:".tokensvc-dev" desc:"where dev mode writes its generated keys (0700 folder, 0600 files)"`
+	DevEdge   string `envconfig:"DEV_EDGE_ADDR" default:"127.0.0.1:8081" desc:"dev mode only: where the local CDN edge serves the demo photos (and the default CDN base URL)"`
+	Addr      string `envconfig:"ADDR" default:"127.0.0.1:8080" desc:"listen address of the API"`
+	LogJSON   bool   `envconfig:"LOG_JSON" default:"true" desc:"JSON logs (false: console format for development)"`
+	Level     string `envconfig:"LOG_LEVEL" default:"info" desc:"debug, info, warn or error"`
+	LogBuffer int    `envconfig:"LOG_BUFFER" default:"262144" desc:"bytes of log output buffered before a write, flushed at least every second and at shutdown; 0 writes each line at once"`
 
 	CDN        []string `envconfig:"CDN" default:"cloudcdn" desc:"CDN formats, comma-separated: cloudcdn, akamai, cloudfront, gotipath; every grant sets the cookies of each"`
 	CDNBaseURL string   `envconfig:"CDN_BASE_URL" desc:"scheme and host the media is served from, e.g. https://cdn.site.com"`
@@ -223,6 +224,9 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxBodyBytes < 256 || c.MaxBodyBytes > 1<<20 {
 		add("TOKENSVC_MAX_BODY_BYTES %d: want 256 to 1048576", c.MaxBodyBytes)
+	}
+	if c.LogBuffer < 0 || c.LogBuffer > 64<<20 {
+		add("TOKENSVC_LOG_BUFFER %d: want 0 to 67108864", c.LogBuffer)
 	}
 	switch c.Level {
 	case "debug", "info", "warn", "error":
