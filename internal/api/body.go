@@ -138,7 +138,9 @@ var (
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	bb := bodyBufs.Get().(*bytes.Buffer)
 	defer func() { bb.Reset(); bodyBufs.Put(bb) }()
-	if err := jsonv2.MarshalWrite(bb, v); err != nil {
+	if ja, ok := v.(jsonAppender); ok {
+		bb.Write(ja.appendJSON(bb.AvailableBuffer()))
+	} else if err := jsonv2.MarshalWrite(bb, v); err != nil {
 		// Only our own response types reach here; they always marshal.
 		http.Error(w, `{"code":"internal"}`, http.StatusInternalServerError)
 		return

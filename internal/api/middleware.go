@@ -134,7 +134,7 @@ func (a *API) observe(next http.Handler) http.Handler {
 		d := time.Since(start)
 		method := methodLabel(r.Method)
 		a.metrics.observeHTTP(route, method, rs.status, d)
-		if ce := a.log.Check(zap.InfoLevel, "request"); ce != nil {
+		if ce := a.accessLog.Check(zap.InfoLevel, "request"); ce != nil {
 			f := append(rs.fields[:0],
 				zap.String("request_id", rs.info.id), zap.String("method", method),
 				zap.String("route", route), zap.Int("status", rs.status),
