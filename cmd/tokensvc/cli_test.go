@@ -24,6 +24,8 @@ import (
 	"time"
 
 	"github.com/tokensvc/tokensvc/internal/signing"
+
+	"github.com/tokensvc/tokensvc/internal/testenv"
 )
 
 // vectorDir holds the public vectors (a copy of shared/testdata, see its
@@ -58,6 +60,7 @@ func buildAndRun(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, "cli test: go build:", err)
 		return 1
 	}
+	testenv.UseBinary(binary) // serve_test.go and dockerfile_test.go reuse it
 	childEnv = os.Environ()
 	// A binary built with -race (GOFLAGS=-race) sleeps one second at exit
 	// by default, so that late reports from other goroutines get out:

@@ -70,13 +70,8 @@ func (a *API) rolling(next http.Handler) http.Handler {
 		if res.iss != nil {
 			a.writeCDNCookies(w.Header(), res.iss.cookies, now, res.iss.expires)
 		}
-		if ri := info(r.Context()); ri != nil {
-			ri.rolled = res
-		} else {
-			// Outside observe (never in the router): carry it the slow way.
-			ri := &reqInfo{rolled: res}
-			r = r.WithContext(context.WithValue(r.Context(), ctxKeyRequest{}, ri))
-		}
+		// observe, first in the router, always put a reqInfo there.
+		info(r.Context()).rolled = res
 		next.ServeHTTP(w, r)
 	})
 }

@@ -3,6 +3,7 @@ package config
 import (
 	"bufio"
 	"bytes"
+	"crypto/ecdsa"
 	"crypto/rand"
 	"errors"
 	"fmt"
@@ -270,4 +271,9 @@ func (c *Config) DevAPIToken() (string, error) {
 		return "", errors.New("dev api-keys file is not name:token")
 	}
 	return tok, nil
+}
+
+func isECDSA(k signing.CloudFrontKey) bool {
+	_, ok := k.Signer.Public().(*ecdsa.PublicKey)
+	return ok
 }

@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/kelseyhightower/envconfig"
+
+	"github.com/tokensvc/tokensvc/internal/signing"
 )
 
 // Secret is a configuration value that must never be printed.
@@ -195,7 +197,7 @@ func (c *Config) Validate() error {
 	} else if strings.EqualFold(c.CookieSameSite, "none") && !c.CookieSecure {
 		add("TOKENSVC_COOKIE_SAME_SITE=None needs TOKENSVC_COOKIE_SECURE=true (browsers drop it otherwise)")
 	}
-	if !validCookieName(c.SessionCookie) {
+	if !signing.ValidCookieName(c.SessionCookie) {
 		add("TOKENSVC_SESSION_COOKIE_NAME %q is not a cookie name", c.SessionCookie)
 	}
 	if c.SessionCookieAge < time.Minute {
@@ -298,21 +300,6 @@ func validCookieDomain(d string) bool {
 			if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-') {
 				return false
 			}
-		}
-	}
-	return true
-}
-
-// validCookieName follows RFC 6265's token: printable ASCII without
-// separators.
-func validCookieName(n string) bool {
-	if n == "" {
-		return false
-	}
-	for i := 0; i < len(n); i++ {
-		c := n[i]
-		if c <= ' ' || c >= 0x7f || strings.IndexByte(`()<>@,;:\"/[]?={}`, c) >= 0 {
-			return false
 		}
 	}
 	return true

@@ -134,7 +134,7 @@ func NewAkamai(opts AkamaiOptions, keys ...[]byte) (*Akamai, error) {
 	if a.aclDelim == 0 {
 		a.aclDelim = '!'
 	}
-	if !akamaiValidCookieName(a.name) {
+	if !ValidCookieName(a.name) {
 		return nil, errors.New("signing: akamai: token name is not a valid cookie name")
 	}
 	if !akamaiValidDelimiter(a.fieldDelim) {
@@ -174,21 +174,6 @@ func NewAkamai(opts AkamaiOptions, keys ...[]byte) (*Akamai, error) {
 		return s
 	}
 	return a, nil
-}
-
-// akamaiValidCookieName reports whether s is an RFC 6265 cookie-name: an RFC
-// 2616 token, i.e. visible ASCII without separators.
-func akamaiValidCookieName(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c <= ' ' || c >= 0x7f || strings.IndexByte("()<>@,;:\\\"/[]?={}", c) >= 0 {
-			return false
-		}
-	}
-	return true
 }
 
 // akamaiValidDelimiter accepts printable ASCII that cannot be confused with

@@ -265,3 +265,19 @@ func globMatch(pattern, s string) bool {
 	}
 	return p == len(pattern)
 }
+
+// ValidCookieName reports whether s is an RFC 6265 cookie-name: an RFC 2616
+// token, i.e. visible ASCII without separators. (Shared by the Akamai token
+// name and tokensvc's own session cookie name.)
+func ValidCookieName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c <= ' ' || c >= 0x7f || strings.IndexByte("()<>@,;:\\\"/[]?={}", c) >= 0 {
+			return false
+		}
+	}
+	return true
+}

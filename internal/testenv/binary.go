@@ -21,6 +21,13 @@ var built struct {
 	dir  string
 }
 
+// UseBinary makes Binary return path, a tokensvc binary the caller already
+// built (cmd/tokensvc's TestMain builds one for the CLI tests), so a test
+// process never builds twice. It must run before the first Binary call.
+func UseBinary(path string) {
+	built.once.Do(func() { built.path = path })
+}
+
 // Binary builds cmd/tokensvc once per test process and returns its path.
 func Binary(t testing.TB) string {
 	t.Helper()
