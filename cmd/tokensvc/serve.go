@@ -145,13 +145,15 @@ func build(ctx context.Context, cfg *config.Config, log *zap.Logger) (http.Handl
 	var store session.Store
 	switch cfg.SessionStore {
 	case "redis":
-		o := session.RedisOptions{URL: string(cfg.RedisURL), Cluster: cfg.RedisCluster}
+		o := session.RedisOptions{URL: string(cfg.RedisURL), Cluster: cfg.RedisCluster, AutoPipeline: cfg.RedisAutoPipeline}
 		c, err := session.NewRedisClient(o)
 		if err != nil {
 			return nil, nil, cleanup, err
 		}
 		cleanup = func() { c.Close() }
-		store = session.NewRedis(c, o, time.Now)
+		if store, err = session.NewRedis(c, o, time.Now); err != nil {
+			return nil, nil, cleanup, err
+		}
 	default:
 		m := session.NewMemory(time.Now)
 		go m.RunSweeper(ctx, time.Minute)

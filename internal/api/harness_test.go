@@ -49,13 +49,17 @@ func stores(t *testing.T) []storeKind {
 	return []storeKind{
 		{"memory", func(t *testing.T, clk *storetest.Clock) session.Store { return session.NewMemory(clk.Now) }},
 		{"redis", func(t *testing.T, clk *storetest.Clock) session.Store {
-			o := session.RedisOptions{URL: "redis://" + addr + "/0", KeyPrefix: fmt.Sprintf("api%d:", redisPrefix.Add(1))}
+			o := session.RedisOptions{URL: "redis://" + addr + "/0", KeyPrefix: fmt.Sprintf("api%d:", redisPrefix.Add(1)), AutoPipeline: true}
 			c, err := session.NewRedisClient(o)
 			if err != nil {
 				t.Fatal(err)
 			}
 			t.Cleanup(func() { c.Close() })
-			return session.NewRedis(c, o, clk.Now)
+			st, err := session.NewRedis(c, o, clk.Now)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return st
 		}},
 	}
 }

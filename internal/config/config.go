@@ -65,9 +65,10 @@ type Config struct {
 	AllowedOrigins []string `envconfig:"ALLOWED_ORIGINS" desc:"origins allowed to call /refresh and /logout with credentials (CORS and CSRF check)"`
 	TrustedProxies []string `envconfig:"TRUSTED_PROXIES" default:"127.0.0.1/32,::1/128" desc:"CIDRs of the proxies allowed to call GET /verify and speak for the client (X-Original-URL, X-Forwarded-*, X-Real-IP)"`
 
-	SessionStore string `envconfig:"SESSION_STORE" default:"memory" desc:"memory or redis"`
-	RedisURL     Secret `envconfig:"REDIS_URL" desc:"redis://, rediss://; ?master_name= for Sentinel, ?addr= for Cluster"`
-	RedisCluster bool   `envconfig:"REDIS_CLUSTER" desc:"force cluster mode for a single configuration endpoint"`
+	SessionStore      string `envconfig:"SESSION_STORE" default:"memory" desc:"memory or redis"`
+	RedisURL          Secret `envconfig:"REDIS_URL" desc:"redis://, rediss://; ?master_name= for Sentinel, ?addr= for Cluster"`
+	RedisCluster      bool   `envconfig:"REDIS_CLUSTER" desc:"force cluster mode for a single configuration endpoint"`
+	RedisAutoPipeline bool   `envconfig:"REDIS_AUTOPIPELINE" default:"true" desc:"batch concurrent requests' Redis commands into shared pipelines (go-redis AutoPipeliner, experimental; false: one pipeline a request)"`
 
 	GuestNewTTL time.Duration `envconfig:"GUEST_NEW_TTL" default:"20m" desc:"GUEST_NEW lifetime, hard"`
 	GuestOTPTTL time.Duration `envconfig:"GUEST_OTP_TTL" default:"1h" desc:"GUEST_OTP lifetime, hard"`

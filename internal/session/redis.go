@@ -28,6 +28,13 @@ type RedisOptions struct {
 	// TTL deletes it. Expiry itself follows the injected clock; Redis's TTL
 	// only cleans up (default 1 minute).
 	Margin time.Duration
+	// AutoPipeline sends the commands of concurrent requests together, in
+	// one ordered stream (go-redis's AutoPipeliner, deferred face): one
+	// write and one read carry many requests' commands, where a plain
+	// client spends a round trip, and two syscalls on each side, per
+	// request. It is go-redis's experimental API (pinned in go.mod), so it
+	// can be switched off (TOKENSVC_REDIS_AUTOPIPELINE=false).
+	AutoPipeline bool
 }
 
 // NewRedisClient builds the one client type (go-redis UniversalClient) for a
@@ -79,16 +86,20 @@ func redactErr(kind string, err error) error {
 // Expiry follows the injected clock: Get and Extend compare e with now. The
 // key's own TTL is the end plus a margin, so Redis cleans up by itself.
 type Redis struct {
-	c      redis.UniversalClient
-	now    Clock
-	prefix string
-	margin time.Duration
+	c redis.UniversalClient
+	// deferred: c is the autopipeliner's deferred face, whose commands
+	// return at once and wait for their reply when read.
+	deferred bool
+	now      Clock
+	prefix   string
+	margin   time.Duration
 }
 
 var _ Store = (*Redis)(nil)
 
-// NewRedis wraps client. The caller owns client and closes it.
-func NewRedis(client redis.UniversalClient, o RedisOptions, now Clock) *Redis {
+// NewRedis wraps client. The caller owns client and closes it (which also
+// stops the autopipeliner, when o.AutoPipeline asked for one).
+func NewRedis(client redis.UniversalClient, o RedisOptions, now Clock) (*Redis, error) {
 	if now == nil {
 		now = time.Now
 	}
@@ -98,7 +109,19 @@ func NewRedis(client redis.UniversalClient, o RedisOptions, now Clock) *Redis {
 	if o.Margin <= 0 {
 		o.Margin = time.Minute
 	}
-	return &Redis{c: client, now: now, prefix: o.KeyPrefix, margin: o.Margin}
+	c := client
+	if o.AutoPipeline {
+		// The deferred face: Put submits its five commands and then waits
+		// for them, so they ride one batch; every other call waits at once.
+		// Its default keeps one ordered stream, so a caller's commands run
+		// in the order it sent them.
+		ap, err := client.AsyncAutoPipeline()
+		if err != nil {
+			return nil, fmt.Errorf("session: redis autopipeline: %v", err)
+		}
+		c = ap
+	}
+	return &Redis{c: c, deferred: o.AutoPipeline, now: now, prefix: o.KeyPrefix, margin: o.Margin}, nil
 }
 
 func (r *Redis) sessionKey(id string) string  { return r.prefix + "s:" + keyString(id) }
@@ -133,22 +156,44 @@ func (r *Redis) Put(ctx context.Context, s Session) error {
 	// Not a MULTI: in a Cluster the two keys live in different slots. The
 	// index is written first, so a failure halfway leaves at worst a
 	// dangling id in the set, never a session DeleteSubject cannot find.
-	_, err := r.c.Pipelined(ctx, func(p redis.Pipeliner) error {
-		p.SAdd(ctx, sk, key)
-		// The set lives as long as its longest session can: set a TTL on a
-		// new set (NX), and only ever lengthen it (GT), so a short session
-		// after a long one does not drop the index the long one needs
-		// (security review). Redis 7.0 or later.
-		p.ExpireNX(ctx, sk, capTTL)
-		p.ExpireGT(ctx, sk, capTTL)
-		p.HSet(ctx, key,
-			"sub", s.Subject, "role", s.Role,
-			"c", unixSec(s.Created), "e", unixSec(s.Expires), "cap", unixSec(s.Cap),
-			"i", unixSec(s.Issued), "ce", unixSec(s.CookiesExpire))
-		p.Expire(ctx, key, ttl)
-		return nil
+	err := r.batch(ctx, func(p redis.Cmdable) []redis.Cmder {
+		return []redis.Cmder{
+			p.SAdd(ctx, sk, key),
+			// The set lives as long as its longest session can: set a TTL
+			// on a new set (NX), and only ever lengthen it (GT), so a short
+			// session after a long one does not drop the index the long one
+			// needs (security review). Redis 7.0 or later.
+			p.ExpireNX(ctx, sk, capTTL),
+			p.ExpireGT(ctx, sk, capTTL),
+			p.HSet(ctx, key,
+				"sub", s.Subject, "role", s.Role,
+				"c", unixSec(s.Created), "e", unixSec(s.Expires), "cap", unixSec(s.Cap),
+				"i", unixSec(s.Issued), "ce", unixSec(s.CookiesExpire)),
+			p.Expire(ctx, key, ttl),
+		}
 	})
 	return wrap(err)
+}
+
+// batch sends, in order, the commands fn issues on p (and returns) before
+// it waits for any reply, and returns the first error. On the autopipeliner
+// they join the shared stream, usually in one batch with other requests'
+// commands; on a plain client they are one pipeline of their own.
+func (r *Redis) batch(ctx context.Context, fn func(p redis.Cmdable) []redis.Cmder) error {
+	if !r.deferred {
+		_, err := r.c.Pipelined(ctx, func(p redis.Pipeliner) error {
+			fn(p)
+			return nil
+		})
+		return err
+	}
+	var err error
+	for _, c := range fn(r.c) {
+		if e := c.Err(); e != nil && err == nil {
+			err = e
+		}
+	}
+	return err
 }
 
 func (r *Redis) Get(ctx context.Context, id string) (Session, error) {

@@ -18,32 +18,50 @@ import (
 
 var prefixSeq atomic.Int64
 
-func newRedisStore(t *testing.T, addr string, clk *storetest.Clock) *session.Redis {
+// openRedis connects a store (and returns its client, for looking under
+// the hood) that is closed when the test ends.
+func openRedis(t *testing.T, o session.RedisOptions, clk *storetest.Clock) (*session.Redis, redis.UniversalClient) {
 	t.Helper()
-	o := session.RedisOptions{URL: "redis://" + addr + "/0", KeyPrefix: fmt.Sprintf("test%d:", prefixSeq.Add(1))}
 	c, err := session.NewRedisClient(o)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { c.Close() })
-	return session.NewRedis(c, o, clk.Now)
-}
-
-func TestRedisConformance(t *testing.T) {
-	addr := testenv.Redis(t)
-	storetest.Run(t, func(t *testing.T, clk *storetest.Clock) session.Store {
-		return newRedisStore(t, addr, clk)
-	})
-}
-
-func TestRedisUnavailable(t *testing.T) {
-	o := session.RedisOptions{URL: fmt.Sprintf("redis://127.0.0.1:%d/0?dial_timeout=200ms&max_retries=-1", testenv.FreePort(t))}
-	c, err := session.NewRedisClient(o)
+	st, err := session.NewRedis(c, o, clk.Now)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Close()
-	st := session.NewRedis(c, o, storetest.NewClock().Now)
+	return st, c
+}
+
+// pipelining is both ways the store can talk to Redis: the autopipeliner
+// (the default) and one plain pipeline a request.
+var pipelining = []struct {
+	name string
+	on   bool
+}{{"autopipeline", true}, {"plain", false}}
+
+func TestRedisConformance(t *testing.T) {
+	addr := testenv.Redis(t)
+	for _, p := range pipelining {
+		t.Run(p.name, func(t *testing.T) {
+			storetest.Run(t, func(t *testing.T, clk *storetest.Clock) session.Store {
+				st, _ := openRedis(t, session.RedisOptions{URL: "redis://" + addr + "/0", KeyPrefix: fmt.Sprintf("test%d:", prefixSeq.Add(1)), AutoPipeline: p.on}, clk)
+				return st
+			})
+		})
+	}
+}
+
+func TestRedisUnavailable(t *testing.T) {
+	for _, p := range pipelining {
+		t.Run(p.name, func(t *testing.T) { testRedisUnavailable(t, p.on) })
+	}
+}
+
+func testRedisUnavailable(t *testing.T, autopipeline bool) {
+	o := session.RedisOptions{URL: fmt.Sprintf("redis://127.0.0.1:%d/0?dial_timeout=200ms&max_retries=-1", testenv.FreePort(t)), AutoPipeline: autopipeline}
+	st, _ := openRedis(t, o, storetest.NewClock())
 	ctx := context.Background()
 	if err := st.Ping(ctx); !errors.Is(err, session.ErrUnavailable) {
 		t.Errorf("Ping err = %v, want ErrUnavailable", err)
@@ -94,32 +112,30 @@ func TestNewRedisClientURLs(t *testing.T) {
 // Cluster: DeleteSubject and Put touch keys in different slots.
 func TestRedisClusterConformance(t *testing.T) {
 	url := testenv.RedisCluster(t)
-	storetest.Run(t, func(t *testing.T, clk *storetest.Clock) session.Store {
-		o := session.RedisOptions{URL: url, KeyPrefix: fmt.Sprintf("c%d:", prefixSeq.Add(1))}
-		c, err := session.NewRedisClient(o)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { c.Close() })
-		if _, ok := c.(*redis.ClusterClient); !ok {
-			t.Fatalf("client is %T, want a cluster client", c)
-		}
-		return session.NewRedis(c, o, clk.Now)
-	})
+	for _, p := range pipelining {
+		t.Run(p.name, func(t *testing.T) {
+			storetest.Run(t, func(t *testing.T, clk *storetest.Clock) session.Store {
+				st, c := openRedis(t, session.RedisOptions{URL: url, KeyPrefix: fmt.Sprintf("c%d:", prefixSeq.Add(1)), AutoPipeline: p.on}, clk)
+				if _, ok := c.(*redis.ClusterClient); !ok {
+					t.Fatalf("client is %T, want a cluster client", c)
+				}
+				return st
+			})
+		})
+	}
 }
 
 // TestRedisSentinelConformance runs the suite through a Sentinel.
 func TestRedisSentinelConformance(t *testing.T) {
 	url := testenv.RedisSentinel(t)
-	storetest.Run(t, func(t *testing.T, clk *storetest.Clock) session.Store {
-		o := session.RedisOptions{URL: url, KeyPrefix: fmt.Sprintf("s%d:", prefixSeq.Add(1))}
-		c, err := session.NewRedisClient(o)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { c.Close() })
-		return session.NewRedis(c, o, clk.Now)
-	})
+	for _, p := range pipelining {
+		t.Run(p.name, func(t *testing.T) {
+			storetest.Run(t, func(t *testing.T, clk *storetest.Clock) session.Store {
+				st, _ := openRedis(t, session.RedisOptions{URL: url, KeyPrefix: fmt.Sprintf("s%d:", prefixSeq.Add(1)), AutoPipeline: p.on}, clk)
+				return st
+			})
+		})
+	}
 }
 
 // TestRedisSubjectIndexOutlivesItsLongestSession: a short session put after
@@ -128,13 +144,7 @@ func TestRedisSentinelConformance(t *testing.T) {
 func TestRedisSubjectIndexOutlivesItsLongestSession(t *testing.T) {
 	addr := testenv.Redis(t)
 	clk := storetest.NewClock()
-	o := session.RedisOptions{URL: "redis://" + addr + "/0", KeyPrefix: "ttl:"}
-	c, err := session.NewRedisClient(o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	st := session.NewRedis(c, o, clk.Now)
+	st, c := openRedis(t, session.RedisOptions{URL: "redis://" + addr + "/0", KeyPrefix: "ttl:", AutoPipeline: true}, clk)
 	ctx := context.Background()
 	now := clk.Now()
 	long := session.Session{ID: "long", Subject: "guest_x", Role: "GUEST_OTP", Created: now, Expires: now.Add(time.Hour), Cap: now.Add(time.Hour)}
