@@ -16,18 +16,33 @@ import (
 // role is an index into the few role names seen, and there is no
 // per-subject index; DeleteSubject scans, which is rare and linear in live
 // sessions.
+//
+// And it holds no pointers: the subject is kept in the entry itself, so the
+// garbage collector never walks the map. With the subject as a string, a
+// million sessions were a million objects to mark on every GC cycle, which
+// showed as the p99 of a grant under load.
 type Memory struct {
 	now Clock
 
 	mu    sync.RWMutex
 	byID  map[[sha256.Size]byte]memEntry
-	roles []string // role names, indexed by memEntry.role
+	long  map[[sha256.Size]byte]string // subjects longer than subjectInline, rare
+	roles []string                     // role names, indexed by memEntry.role
 }
 
+// subjectInline is the longest subject an entry holds itself: a tier
+// prefix and a UUID fit ("guest_" and 36 bytes), and the entry is 64 bytes.
+// Longer ones (policy allows 70 bytes) live in Memory.long.
+const subjectInline = 42
+
+// subjectLong in memEntry.subLen says the subject is in Memory.long.
+const subjectLong = 0xff
+
 type memEntry struct {
-	subject                               string
 	created, expires, capAt, issued, cexp uint32
 	role                                  uint8
+	subLen                                uint8
+	sub                                   [subjectInline]byte
 }
 
 // secs is t as uint32 Unix seconds (0 for the zero time), clamped to the
@@ -74,24 +89,63 @@ func NewMemory(now Clock) *Memory {
 	if now == nil {
 		now = time.Now
 	}
-	return &Memory{now: now, byID: make(map[[sha256.Size]byte]memEntry)}
+	return &Memory{now: now, byID: make(map[[sha256.Size]byte]memEntry), long: make(map[[sha256.Size]byte]string)}
+}
+
+// setSubject stores subject for the entry e of key k; m.mu must be held for
+// writing.
+func (m *Memory) setSubject(k [sha256.Size]byte, e *memEntry, subject string) {
+	if len(m.long) > 0 {
+		delete(m.long, k) // a Put over an entry that had a long subject
+	}
+	if len(subject) > subjectInline {
+		e.subLen = subjectLong
+		m.long[k] = subject
+		return
+	}
+	e.subLen = uint8(copy(e.sub[:], subject))
+}
+
+// subject returns the subject of entry e of key k; m.mu must be held.
+func (m *Memory) subject(k [sha256.Size]byte, e *memEntry) string {
+	if e.subLen == subjectLong {
+		return m.long[k]
+	}
+	return string(e.sub[:e.subLen])
+}
+
+// hasSubject reports whether entry e of key k is subject's, without
+// copying; m.mu must be held.
+func (m *Memory) hasSubject(k [sha256.Size]byte, e *memEntry, subject string) bool {
+	if e.subLen == subjectLong {
+		return m.long[k] == subject
+	}
+	return string(e.sub[:e.subLen]) == subject
+}
+
+// remove deletes the entry e of key k; m.mu must be held for writing.
+func (m *Memory) remove(k [sha256.Size]byte, e *memEntry) {
+	if e.subLen == subjectLong {
+		delete(m.long, k)
+	}
+	delete(m.byID, k)
 }
 
 // live reports whether e has not ended at now.
-func (m *Memory) live(e memEntry) bool { return m.now().Unix() < int64(e.expires) }
+func (m *Memory) live(e *memEntry) bool { return m.now().Unix() < int64(e.expires) }
 
 func (m *Memory) Put(ctx context.Context, s Session) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	e := memEntry{
-		subject: s.Subject,
 		created: secs(s.Created), expires: secs(s.Expires), capAt: secs(s.Cap),
 		issued: secs(s.Issued), cexp: secs(s.CookiesExpire),
 	}
 	k := keyOf(s.ID)
 	m.mu.Lock()
 	e.role = m.roleIndex(s.Role)
+	m.setSubject(k, &e, s.Subject)
 	m.byID[k] = e
 	m.mu.Unlock()
 	return nil
@@ -104,13 +158,14 @@ func (m *Memory) Get(ctx context.Context, id string) (Session, error) {
 	k := keyOf(id)
 	m.mu.RLock()
 	e, ok := m.byID[k]
-	role := m.roleName(e.role)
-	m.mu.RUnlock()
-	if !ok || !m.live(e) {
+	if !ok || !m.live(&e) {
+		m.mu.RUnlock()
 		return Session{}, ErrNotFound
 	}
+	role, subject := m.roleName(e.role), m.subject(k, &e)
+	m.mu.RUnlock()
 	return Session{
-		ID: id, Subject: e.subject, Role: role,
+		ID: id, Subject: subject, Role: role,
 		Created: fromSecs(e.created), Expires: fromSecs(e.expires), Cap: fromSecs(e.capAt),
 		Issued: fromSecs(e.issued), CookiesExpire: fromSecs(e.cexp),
 	}, nil
@@ -124,7 +179,7 @@ func (m *Memory) Extend(ctx context.Context, id string, u Update) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	e, ok := m.byID[k]
-	if !ok || !m.live(e) {
+	if !ok || !m.live(&e) {
 		return ErrNotFound
 	}
 	e.expires, e.issued, e.cexp = secs(u.Expires), secs(u.Issued), secs(u.CookiesExpire)
@@ -138,7 +193,9 @@ func (m *Memory) Delete(ctx context.Context, id string) error {
 	}
 	k := keyOf(id)
 	m.mu.Lock()
-	delete(m.byID, k)
+	if e, ok := m.byID[k]; ok {
+		m.remove(k, &e)
+	}
 	m.mu.Unlock()
 	return nil
 }
@@ -151,11 +208,11 @@ func (m *Memory) DeleteSubject(ctx context.Context, subject string) (int, error)
 	defer m.mu.Unlock()
 	n := 0
 	for k, e := range m.byID {
-		if e.subject == subject {
-			if m.live(e) {
+		if m.hasSubject(k, &e, subject) {
+			if m.live(&e) {
 				n++
 			}
-			delete(m.byID, k)
+			m.remove(k, &e)
 		}
 	}
 	return n, nil
@@ -180,7 +237,7 @@ func (m *Memory) Sweep() int {
 	n := 0
 	for k, e := range m.byID {
 		if now >= int64(e.expires) {
-			delete(m.byID, k)
+			m.remove(k, &e)
 			n++
 		}
 	}

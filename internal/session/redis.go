@@ -274,24 +274,41 @@ func (r *Redis) DeleteSubject(ctx context.Context, subject string) (int, error) 
 	now := r.now().Unix()
 	n := 0
 	if len(keys) > 0 {
-		// Count the sessions still live, then delete them all. A pipeline,
-		// not a script: in a Cluster the keys spread over slots.
+		// Read each listed session's subject and end, then delete the ones
+		// that are still the subject's: a key in the set is only a hint
+		// (the set may outlive a session whose key was later reused), and
+		// logging one subject out must never end another's session.
+		// Pipelines, not a script: in a Cluster the keys spread over slots.
 		cmds, err := r.c.Pipelined(ctx, func(p redis.Pipeliner) error {
 			for _, k := range keys {
-				p.HGet(ctx, k, "e")
-			}
-			for _, k := range keys {
-				p.Del(ctx, k)
+				p.HMGet(ctx, k, "sub", "e")
 			}
 			return nil
 		})
 		if err != nil && !errors.Is(err, redis.Nil) {
 			return 0, wrap(err)
 		}
-		for _, c := range cmds[:len(keys)] {
-			e, err := c.(*redis.StringCmd).Int64()
-			if err == nil && now < e {
-				n++
+		var mine []string
+		for i, c := range cmds {
+			v, err := c.(*redis.SliceCmd).Result()
+			if err != nil || len(v) != 2 || v[0] != subject {
+				continue
+			}
+			mine = append(mine, keys[i])
+			if e, ok := v[1].(string); ok {
+				if end, err := strconv.ParseInt(e, 10, 64); err == nil && now < end {
+					n++
+				}
+			}
+		}
+		if len(mine) > 0 {
+			if _, err := r.c.Pipelined(ctx, func(p redis.Pipeliner) error {
+				for _, k := range mine {
+					p.Del(ctx, k)
+				}
+				return nil
+			}); err != nil {
+				return 0, wrap(err)
 			}
 		}
 	}

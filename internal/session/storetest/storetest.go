@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -85,6 +86,52 @@ func Run(t *testing.T, newStore NewStore) {
 			t.Fatalf("Get: %v", err)
 		}
 		assertSession(t, got, s)
+	})
+
+	t.Run("subjects of every length policy allows", func(t *testing.T) {
+		// 70 bytes is the longest subject ("guest_" and a 64-byte id); a
+		// store may keep short and long ones differently.
+		clk := NewClock()
+		st := newStore(t, clk)
+		long := "guest_" + strings.Repeat("a1-_", 16)
+		var ss []session.Session
+		for _, n := range []int{7, 41, 42, 43, 48, 64, 70} {
+			subject := "user_" + strings.Repeat("x", n-len("user_"))
+			if n == 70 {
+				subject = long
+			}
+			s := sample(clk, subject, time.Hour)
+			mustPut(t, st, s)
+			ss = append(ss, s)
+		}
+		for _, s := range ss {
+			got, err := st.Get(ctx, s.ID)
+			if err != nil {
+				t.Fatalf("Get (subject of %d bytes): %v", len(s.Subject), err)
+			}
+			assertSession(t, got, s)
+		}
+		// The same id put again with a subject of another length reads back
+		// as the new one, both ways.
+		shrunk := ss[len(ss)-1]
+		shrunk.Subject = ss[0].Subject
+		mustPut(t, st, shrunk)
+		grown := ss[0]
+		grown.Subject = long
+		mustPut(t, st, grown)
+		for _, s := range []session.Session{shrunk, grown} {
+			got, err := st.Get(ctx, s.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			assertSession(t, got, s)
+		}
+		if n, err := st.DeleteSubject(ctx, long); err != nil || n != 1 {
+			t.Errorf("DeleteSubject(70-byte subject) = %d, %v; want 1 (the id re-put with it)", n, err)
+		}
+		if _, err := st.Get(ctx, grown.ID); !errors.Is(err, session.ErrNotFound) {
+			t.Errorf("after DeleteSubject: err = %v, want ErrNotFound", err)
+		}
 	})
 
 	t.Run("missing key", func(t *testing.T) {

@@ -1,0 +1,81 @@
+package session
+
+import (
+	"context"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+	"unsafe"
+)
+
+// TestMemoryEntryHoldsNoPointers: the map's keys and values must stay
+// pointer-free, or the garbage collector walks every live session on every
+// cycle again.
+func TestMemoryEntryHoldsNoPointers(t *testing.T) {
+	var hasPtr func(reflect.Type) bool
+	hasPtr = func(ty reflect.Type) bool {
+		switch ty.Kind() {
+		case reflect.Array:
+			return hasPtr(ty.Elem())
+		case reflect.Struct:
+			for i := range ty.NumField() {
+				if hasPtr(ty.Field(i).Type) {
+					return true
+				}
+			}
+			return false
+		case reflect.Bool, reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+			reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Float32, reflect.Float64:
+			return false
+		}
+		return true
+	}
+	m := NewMemory(nil)
+	if ty := reflect.TypeOf(m.byID); hasPtr(ty.Key()) || hasPtr(ty.Elem()) {
+		t.Fatalf("%v holds pointers", ty)
+	}
+}
+
+// TestMemoryLongSubjectsDoNotLeak: the side map of long subjects loses its
+// entry whichever way the session goes.
+func TestMemoryLongSubjectsDoNotLeak(t *testing.T) {
+	now := time.Unix(1_800_000_000, 0)
+	clock := now
+	m := NewMemory(func() time.Time { return clock })
+	ctx := context.Background()
+	long := "user_" + strings.Repeat("z", 64)
+	put := func(id, subject string, ttl time.Duration) {
+		t.Helper()
+		if err := m.Put(ctx, Session{ID: id, Subject: subject, Role: "LOGGED_IN", Created: now, Expires: now.Add(ttl), Cap: now.Add(ttl)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put("deleted", long, time.Hour)
+	put("swept", long, time.Minute)
+	put("everywhere", "user_"+strings.Repeat("y", 64), time.Hour)
+	put("shrunk", long, time.Hour)
+	if len(m.long) != 4 {
+		t.Fatalf("long subjects = %d, want 4", len(m.long))
+	}
+	put("shrunk", "user_short", time.Hour)
+	if err := m.Delete(ctx, "deleted"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.DeleteSubject(ctx, "user_"+strings.Repeat("y", 64)); err != nil {
+		t.Fatal(err)
+	}
+	clock = now.Add(time.Minute)
+	m.Sweep()
+	if len(m.long) != 0 || m.Len() != 1 {
+		t.Fatalf("after delete, log out everywhere, sweep and a shorter re-put: %d long subjects, %d sessions; want 0 and 1", len(m.long), m.Len())
+	}
+}
+
+// TestMemoryEntrySize: 64 bytes an entry (the footprint benchmark's budget
+// is 256 bytes a session, map overhead included).
+func TestMemoryEntrySize(t *testing.T) {
+	if n := unsafe.Sizeof(memEntry{}); n != 64 {
+		t.Fatalf("memEntry is %d bytes, want 64", n)
+	}
+}
