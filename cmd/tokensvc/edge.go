@@ -119,8 +119,11 @@ func pickVerifier(signers []signing.Signer, format string) (signing.Verifier, er
 // serveUntil serves h on ln until ctx ends, then shuts down within grace.
 func serveUntil(ctx context.Context, ln net.Listener, h http.Handler, log *zap.Logger, grace time.Duration) int {
 	srv := &http.Server{
-		Handler:           h,
-		ReadHeaderTimeout: 5 * time.Second,
+		Handler: h,
+		// One deadline for the whole request, headers and body (bodies are a
+		// few hundred bytes): when the two differ, net/http moves the read
+		// deadline a second time on every request.
+		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       10 * time.Second,
 		WriteTimeout:      30 * time.Second,
 		IdleTimeout:       120 * time.Second,

@@ -100,6 +100,16 @@ type API struct {
 	cookieNames  []string // every CDN cookie name any signer may set, for logout
 	formatNames  []string // the configured formats, in order
 	router       chi.Router
+	fast         fastRoutes
+	ids          *reqIDs
+}
+
+// fastRoutes are the routes that carry the load. ServeHTTP sends them past
+// chi, whose routing context costs a copy of the request and a context per
+// request; each is the very handler chain chi serves for the route, wrapped
+// in the same outer middleware (routes builds both).
+type fastRoutes struct {
+	grants, refresh, verify http.Handler
 }
 
 // New checks deps and builds the API.
@@ -160,6 +170,7 @@ func New(d Deps) (*API, error) {
 			}
 		}
 	}
+	a.ids = newReqIDs()
 	a.router = a.routes(d.Registry)
 	return a, nil
 }
@@ -189,12 +200,54 @@ func (d *Deps) validate() error {
 }
 
 // ServeHTTP makes API an http.Handler.
-func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.router.ServeHTTP(w, r) }
+func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	// chi routes on RawPath when there is one; so a path with escapes
+	// never takes the fast way, and both ways route alike.
+	if r.URL.RawPath == "" {
+		switch {
+		case r.Method == http.MethodPost && r.URL.Path == "/grants":
+			a.fast.grants.ServeHTTP(w, r)
+			return
+		case r.Method == http.MethodPost && r.URL.Path == "/refresh":
+			a.fast.refresh.ServeHTTP(w, r)
+			return
+		case (r.Method == http.MethodGet || r.Method == http.MethodHead) && r.URL.Path == "/verify":
+			a.fast.verify.ServeHTTP(w, r)
+			return
+		}
+	}
+	a.router.ServeHTTP(w, r)
+}
 
 // routes lists every route in one place.
 func (a *API) routes(reg *prometheus.Registry) chi.Router {
+	// Outer middleware, on every request: an id, the access log and metrics,
+	// then a panic never reaches the client.
+	outer := func(route string, h http.Handler) http.Handler { return a.observe(route, a.recoverer(h)) }
+	backend := a.authenticate
+	withCORS := cors.Handler(cors.Options{
+		AllowedOrigins:   a.opt.AllowedOrigins,
+		AllowedMethods:   []string{http.MethodPost},
+		AllowedHeaders:   []string{"Content-Type"},
+		AllowCredentials: true,
+		MaxAge:           600,
+	})
+	browser := func(h http.Handler) http.Handler {
+		// Credentialed CORS for the allowed origins only, and the Origin
+		// header checked before anything else.
+		return a.checkOrigin(withCORS(h))
+	}
+	grants := backend(http.HandlerFunc(a.postGrants))
+	refresh := browser(a.rolling(http.HandlerFunc(a.postRefresh)))
+	verify := http.HandlerFunc(a.getVerify)
+	a.fast = fastRoutes{
+		grants:  outer("/grants", grants),
+		refresh: outer("/refresh", refresh),
+		verify:  outer("/verify", verify),
+	}
+
 	r := chi.NewRouter()
-	r.Use(a.observe, a.recoverer)
+	r.Use(func(h http.Handler) http.Handler { return outer("", h) })
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) { a.render(w, r, errNotFound()) })
 	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
 		a.render(w, r, errMethodNotAllowed(a.allowedMethods(r)))
@@ -208,32 +261,25 @@ func (a *API) routes(reg *prometheus.Registry) chi.Router {
 
 	// Origin verification, for a proxy's forward-auth hook (nginx
 	// auth_request sends the original method, so HEAD is answered too).
-	r.Get("/verify", a.getVerify)
-	r.Head("/verify", a.getVerify)
+	r.Method(http.MethodGet, "/verify", verify)
+	r.Method(http.MethodHead, "/verify", verify)
 
 	// Backend routes: an app backend, authenticated with an API key.
+	r.Method(http.MethodPost, "/grants", grants)
 	r.Group(func(r chi.Router) {
-		r.Use(a.authenticate)
-		r.Post("/grants", a.postGrants)
+		r.Use(backend)
 		r.With(a.rolling).Post("/sessions/touch", a.postTouch)
 		r.Post("/sessions/revoke", a.postRevoke)
 		r.Post("/subjects/{subject}/revoke", a.postRevokeSubject)
 	})
 
-	// Browser routes: credentialed CORS for the allowed origins only, and the
-	// Origin header checked before anything else.
+	// Browser routes.
+	r.Method(http.MethodPost, "/refresh", refresh)
 	r.Group(func(r chi.Router) {
-		r.Use(a.checkOrigin, cors.Handler(cors.Options{
-			AllowedOrigins:   a.opt.AllowedOrigins,
-			AllowedMethods:   []string{http.MethodPost},
-			AllowedHeaders:   []string{"Content-Type"},
-			AllowCredentials: true,
-			MaxAge:           600,
-		}))
-		r.With(a.rolling).Post("/refresh", a.postRefresh)
+		r.Use(browser)
 		r.Post("/logout", a.postLogout)
 		// chi answers OPTIONS only where a route exists; the CORS handler
-		// above turns these into preflight answers.
+		// turns these into preflight answers.
 		r.Options("/refresh", func(http.ResponseWriter, *http.Request) {})
 		r.Options("/logout", func(http.ResponseWriter, *http.Request) {})
 	})

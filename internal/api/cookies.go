@@ -101,7 +101,7 @@ func (a *API) appendSetCookie(b []byte, name, value string, expires time.Time, m
 		b = append(b, co.Domain...)
 	}
 	b = append(b, "; Expires="...)
-	b = expires.UTC().AppendFormat(b, http.TimeFormat)
+	b = appendHTTPDate(b, expires)
 	b = append(b, "; Max-Age="...)
 	b = strconv.AppendInt(b, maxAge, 10)
 	if co.Secure {

@@ -23,9 +23,11 @@ func appendKey(b []byte, first bool, key string) []byte {
 	return append(b, '"', ':')
 }
 
+// appendTime appends t as a JSON string, in UTC: every time tokensvc
+// answers with is UTC, whatever the host's zone.
 func appendTime(b []byte, t time.Time) []byte {
 	b = append(b, '"')
-	b = t.AppendFormat(b, time.RFC3339Nano)
+	b = appendRFC3339(b, t)
 	return append(b, '"')
 }
 

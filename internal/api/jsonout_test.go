@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"net/http"
 	"testing"
 	"time"
 
@@ -31,6 +32,34 @@ func TestHandBuiltJSONMatchesTheLibrary(t *testing.T) {
 		}
 		if got := v.appendJSON(nil); !bytes.Equal(got, want) {
 			t.Errorf("hand-built\n %s\nlibrary\n %s", got, want)
+		}
+	}
+}
+
+// TestTimesAreUTCAndCachedRight: the formatted-second cache answers what
+// the time package would for each second (including seconds that share a
+// slot, and fractions, which bypass it), and a time in another zone comes
+// out in UTC.
+func TestTimesAreUTCAndCachedRight(t *testing.T) {
+	base := time.Date(2026, 11, 23, 23, 59, 58, 0, time.UTC)
+	east := time.FixedZone("east", 5*3600+30*60)
+	for i, tm := range []time.Time{
+		base, base.Add(time.Second), base, base.Add(256 * time.Second), base,
+		base.Add(1500 * time.Millisecond), base.In(east), time.Unix(0, 0), base.AddDate(-30, 0, 0),
+	} {
+		u := tm.UTC()
+		if got, want := string(appendRFC3339(nil, tm)), u.Format(time.RFC3339Nano); got != want {
+			t.Errorf("%d: appendRFC3339(%v) = %s, want %s", i, tm, got, want)
+		}
+		if got, want := string(appendHTTPDate(nil, tm)), u.Format(http.TimeFormat); got != want {
+			t.Errorf("%d: appendHTTPDate(%v) = %s, want %s", i, tm, got, want)
+		}
+		lib, err := jsonv2.Marshal(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := appendTime(nil, tm); !bytes.Equal(got, lib) {
+			t.Errorf("%d: appendTime(%v) = %s, library says %s", i, tm, got, lib)
 		}
 	}
 }

@@ -110,9 +110,10 @@ type reqState struct {
 }
 
 // observe gives each request an id, then logs it and records its duration
-// by route pattern (never the raw path: it holds subjects).
-func (a *API) observe(next http.Handler) http.Handler {
-	ids := newReqIDs()
+// by route pattern (never the raw path: it holds subjects): route, or when
+// it is "", the pattern chi matched.
+func (a *API) observe(route string, next http.Handler) http.Handler {
+	ids := a.ids
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		rs := &reqState{statusWriter: statusWriter{ResponseWriter: w}}
@@ -127,9 +128,12 @@ func (a *API) observe(next http.Handler) http.Handler {
 		if rs.status == 0 {
 			rs.status = http.StatusOK
 		}
-		route := "unmatched"
-		if rc := chi.RouteContext(r.Context()); rc != nil && rc.RoutePattern() != "" {
-			route = rc.RoutePattern()
+		route := route
+		if route == "" {
+			route = "unmatched"
+			if rc := chi.RouteContext(r.Context()); rc != nil && rc.RoutePattern() != "" {
+				route = rc.RoutePattern()
+			}
 		}
 		d := time.Since(start)
 		method := methodLabel(r.Method)
