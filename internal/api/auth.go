@@ -99,7 +99,7 @@ func (k *keyring) match(token string) (string, bool) {
 // authenticate admits backends with a valid bearer token.
 func (a *API) authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h := r.Header.Get("Authorization")
+		h := header(r.Header, "Authorization")
 		scheme, token, ok := strings.Cut(h, " ")
 		if h == "" {
 			a.render(w, r, errUnauthorized("send Authorization: Bearer <token>"))

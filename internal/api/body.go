@@ -33,7 +33,7 @@ var decodeOpts = jsonv2.RejectUnknownMembers(true)
 // prototype: strict by default (duplicate names, invalid UTF-8) and one
 // allocation for a grant body where encoding/json's Decoder makes ten.
 func (a *API) decodeJSON(r *http.Request, dst any) error {
-	if ct := r.Header.Get("Content-Type"); ct != "application/json" {
+	if ct := header(r.Header, "Content-Type"); ct != "application/json" {
 		mt, params, err := mime.ParseMediaType(ct)
 		if ct == "" || err != nil || mt != "application/json" {
 			return errUnsupportedMediaType()
@@ -161,7 +161,37 @@ var bodyBufs = sync.Pool{New: func() any { return bytes.NewBuffer(make([]byte, 0
 
 // appendJSONString appends s as a JSON string; invalid UTF-8 is replaced
 // with U+FFFD (the error AppendQuote reports for it is not ours to return).
+// The strings of a grant (names, cookie values, subjects, paths) are plain
+// ASCII that JSON never escapes; those are copied, anything else is the
+// library's to quote.
 func appendJSONString(b []byte, s string) []byte {
-	out, _ := jsontext.AppendQuote(b, s)
-	return out
+	for i := 0; i < len(s); i++ {
+		if !plainJSON[s[i]] {
+			out, _ := jsontext.AppendQuote(b, s)
+			return out
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
+}
+
+// plainJSON marks the bytes a JSON string holds as they are: printable
+// ASCII except the quote, the backslash, and the HTML-sensitive <, > and &
+// (left to the library whatever its escaping options).
+var plainJSON = func() (t [256]bool) {
+	for c := 0x20; c < 0x7f; c++ {
+		t[c] = c != '"' && c != '\\' && c != '<' && c != '>' && c != '&'
+	}
+	return t
+}()
+
+// header is Header.Get for a key written in canonical form (as every key
+// in this package is; the server canonicalizes the request's): the same
+// answer without canonicalizing the key again on every call.
+func header(h http.Header, key string) string {
+	if v := h[key]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
 }

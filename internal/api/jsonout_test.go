@@ -7,6 +7,7 @@ import (
 	"time"
 
 	jsonv2 "github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 )
 
 // TestHandBuiltJSONMatchesTheLibrary: the hand-appended responses are byte
@@ -60,6 +61,27 @@ func TestTimesAreUTCAndCachedRight(t *testing.T) {
 		}
 		if got := appendTime(nil, tm); !bytes.Equal(got, lib) {
 			t.Errorf("%d: appendTime(%v) = %s, library says %s", i, tm, got, lib)
+		}
+	}
+}
+
+// TestJSONStringsMatchTheLibrary: the plain-ASCII shortcut of
+// appendJSONString quotes every single byte, and a few strings, as
+// encoding/json/v2 does.
+func TestJSONStringsMatchTheLibrary(t *testing.T) {
+	cases := []string{"", "plain", "URLPrefix=aHR0cHM6Ly9=:Expires=1:KeyName=k:Signature=a-_b=", "a\"b", "a\\b", "</x>&", "é", "\xff", "\u2028", "a\x7fb", "tab\there"}
+	for c := 0; c < 256; c++ {
+		cases = append(cases, string([]byte{byte(c)}), "x"+string([]byte{byte(c)})+"y")
+	}
+	for _, s := range cases {
+		want, err := jsonv2.Marshal(s)
+		if err != nil {
+			// Invalid UTF-8: the library refuses; ours writes U+FFFD, as
+			// jsontext.AppendQuote does.
+			want, _ = jsontext.AppendQuote(nil, s)
+		}
+		if got := appendJSONString(nil, s); !bytes.Equal(got, want) {
+			t.Errorf("appendJSONString(%q) = %s, want %s", s, got, want)
 		}
 	}
 }

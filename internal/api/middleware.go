@@ -117,7 +117,7 @@ func (a *API) observe(route string, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		rs := &reqState{statusWriter: statusWriter{ResponseWriter: w}}
-		if id := r.Header.Get("X-Request-Id"); validRequestID(id) {
+		if id := header(r.Header, "X-Request-Id"); validRequestID(id) {
 			rs.info.id = id
 		} else {
 			rs.info.id = ids.next()
@@ -187,7 +187,7 @@ func (a *API) recoverer(next http.Handler) http.Handler {
 func (a *API) checkOrigin(next http.Handler) http.Handler {
 	allowed := slices.Clone(a.opt.AllowedOrigins)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		origin := r.Header.Get("Origin")
+		origin := header(r.Header, "Origin")
 		if origin == "" || !slices.Contains(allowed, origin) {
 			a.render(w, r, errForbiddenOrigin())
 			return

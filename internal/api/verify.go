@@ -76,8 +76,8 @@ func originalURL(r *http.Request) (string, error) {
 			return "", errBadOriginalURL(h + " appears more than once")
 		}
 	}
-	proto, host, uri := r.Header.Get("X-Forwarded-Proto"), r.Header.Get("X-Forwarded-Host"), r.Header.Get("X-Original-URI")
-	if u := r.Header.Get("X-Original-URL"); u != "" {
+	proto, host, uri := header(r.Header, "X-Forwarded-Proto"), header(r.Header, "X-Forwarded-Host"), header(r.Header, "X-Original-Uri")
+	if u := header(r.Header, "X-Original-Url"); u != "" {
 		if proto != "" || host != "" || uri != "" {
 			return "", errBadOriginalURL("send X-Original-URL or the X-Forwarded-* form, not both")
 		}
@@ -122,7 +122,7 @@ func checkAbsolute(s string) error {
 // appended; the hops before it are whatever the client wrote). Zero when
 // unknown.
 func clientIP(r *http.Request) netip.Addr {
-	v := r.Header.Get("X-Real-IP")
+	v := header(r.Header, "X-Real-Ip")
 	if v == "" {
 		xff := r.Header.Values("X-Forwarded-For")
 		if len(xff) > 0 {
