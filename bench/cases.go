@@ -3,11 +3,13 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"math"
 	"net/http"
+	"os"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -24,6 +26,7 @@ const (
 	kindGrants  = "grants"  // POST /grants, a new GUEST_NEW session each time
 	kindRefresh = "refresh" // POST /refresh, nothing due
 	kindResign  = "resign"  // POST /refresh, a re-sign due on every request
+	kindReplay  = "replay"  // the floor server answering with a tokensvc answer
 )
 
 // caseDef is one row of the table.
@@ -35,6 +38,10 @@ type caseDef struct {
 	conns  int
 	pool   int // refresh: sessions the load is spread over
 	round  int // floor: 1 measured first, 2 measured last
+	// replay: which answer the floor replays, "grants" or "refresh" (the
+	// cloudcdn grants and not-due refresh cases' answers, captured at the
+	// start of the case from a real tokensvc).
+	replays string
 }
 
 // series names a case without its connection count: one line of the plot.
@@ -51,6 +58,8 @@ func (c caseDef) series() string {
 		return fmt.Sprintf("refresh not due %s %s (%s)", c.format, c.store, c.gen)
 	case kindResign:
 		return fmt.Sprintf("refresh re-sign due %s %s (%s)", c.format, c.store, c.gen)
+	case kindReplay:
+		return fmt.Sprintf("floor replaying %s %s (%s)", c.replays, c.format, c.gen)
 	}
 	return c.kind
 }
@@ -72,6 +81,11 @@ func (c caseDef) label() string {
 		return "POST /refresh not due, 1 session"
 	case kindResign:
 		return "POST /refresh re-sign due"
+	case kindReplay:
+		if c.replays == "refresh" {
+			return "floor replaying POST /refresh not due"
+		}
+		return "floor replaying POST /grants"
 	}
 	return c.kind
 }
@@ -79,7 +93,7 @@ func (c caseDef) label() string {
 // tag is a file-name-safe id of the case.
 func (c caseDef) tag() string {
 	var parts []string
-	for _, p := range []string{c.kind, c.format, c.store, c.gen, fmt.Sprintf("c%d", c.conns), fmt.Sprintf("r%d", c.round)} {
+	for _, p := range []string{c.kind, c.replays, c.format, c.store, c.gen, fmt.Sprintf("c%d", c.conns), fmt.Sprintf("r%d", c.round)} {
 		if p != "" {
 			parts = append(parts, p)
 		}
@@ -146,9 +160,15 @@ func fullPlan(o options) []caseDef {
 		}
 	}
 	const pool = 1000
+	replays := func() {
+		for _, what := range []string{"grants", "refresh"} {
+			add(caseDef{kind: kindReplay, replays: what, format: "cloudcdn", gen: bombardier})
+		}
+	}
 	if o.quick {
 		add(caseDef{kind: kindFloor, gen: bombardier, round: 1})
 		add(caseDef{kind: kindFloor, gen: vegeta, round: 1})
+		replays()
 		add(caseDef{kind: kindGrants, format: "cloudcdn", store: "memory", gen: bombardier})
 		add(caseDef{kind: kindGrants, format: "cloudcdn", store: "redis", gen: bombardier})
 		add(caseDef{kind: kindRefresh, format: "cloudcdn", store: "memory", gen: bombardier, pool: 1})
@@ -158,6 +178,7 @@ func fullPlan(o options) []caseDef {
 	}
 	add(caseDef{kind: kindFloor, gen: bombardier, round: 1})
 	add(caseDef{kind: kindFloor, gen: vegeta, round: 1})
+	replays()
 	add(caseDef{kind: kindGrants, format: "cloudcdn", store: "memory", gen: bombardier})
 	add(caseDef{kind: kindGrants, format: "cloudcdn", store: "redis", gen: bombardier})
 	for _, f := range []string{"akamai", "gotipath", "cloudfront-ecdsa", "cloudfront-rsa"} {
@@ -212,6 +233,8 @@ func (h *harness) runCases(ctx context.Context, rep *report) error {
 			r, err = h.refreshCase(ctx, c)
 		case kindResign:
 			r, err = h.resignCase(ctx, c, rep)
+		case kindReplay:
+			r, err = h.replayCase(ctx, c)
 		}
 		if err != nil {
 			return fmt.Errorf("%s, %d connections: %w", c.series(), c.conns, err)
@@ -257,6 +280,83 @@ func (h *harness) floorCase(ctx context.Context, c caseDef) (*result, error) {
 		return nil, err
 	}
 	return h.measure(ctx, c, s, ls, c.tag())
+}
+
+// replayCase runs the floor server answering every request with the answer
+// tokensvc gave to the same request (captured first from a fresh tokensvc,
+// configured as the real case is), under the same load as the real case.
+// The gap between it and the real case is tokensvc's own work; the gap
+// between it and the floor is what net/http and the kernel cost for
+// tokensvc's bigger answer.
+func (h *harness) replayCase(ctx context.Context, c caseDef) (*result, error) {
+	file, req, err := h.capture(ctx, c)
+	if err != nil {
+		return nil, fmt.Errorf("capturing the answer to replay: %w", err)
+	}
+	s, err := h.startFloor(ctx, c.tag(), "-replay", file)
+	if err != nil {
+		return nil, err
+	}
+	defer h.stopServer(s)
+	req.url = s.url + req.url
+	ls := loadSpec{gen: c.gen, conns: c.conns, duration: h.o.duration, req: req}
+	if err := h.warm(ctx, ls, c.tag()); err != nil {
+		return nil, err
+	}
+	return h.measure(ctx, c, s, ls, c.tag())
+}
+
+// capture makes one real request of the kind c replays to a fresh tokensvc
+// (cloudcdn, memory store) and records the answer in a file for the floor's
+// -replay; it returns the file and the request the real case sends (its
+// URL a path, to be put after the floor's address).
+func (h *harness) capture(ctx context.Context, c caseDef) (string, request, error) {
+	file := filepath.Join(h.work, "replay-"+c.replays+".json")
+	s, err := h.startTokensvc(ctx, tokensvcConf{format: c.format, store: "memory"}, c.tag()+"-capture")
+	if err != nil {
+		return "", request{}, err
+	}
+	defer h.stopServer(s)
+	var req request
+	switch c.replays {
+	case "grants":
+		req = request{method: http.MethodPost, url: "/grants",
+			header: [][2]string{{"Authorization", "Bearer " + h.token}, {"Content-Type", "application/json"}},
+			body:   grantBody}
+	case "refresh":
+		id, _, err := h.grant(ctx, s, `{"role":"LOGGED_IN","subject":"user_replay"}`)
+		if err != nil {
+			return "", request{}, err
+		}
+		req = refreshRequest("", id)
+	default:
+		return "", request{}, fmt.Errorf("nothing to replay for %q", c.replays)
+	}
+	hr, _ := http.NewRequestWithContext(ctx, req.method, s.url+req.url, strings.NewReader(req.body))
+	for _, kv := range req.header {
+		hr.Header.Set(kv[0], kv[1])
+	}
+	resp, err := h.client.Do(hr)
+	if err != nil {
+		return "", request{}, err
+	}
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		return "", request{}, err
+	}
+	if resp.StatusCode >= 300 {
+		return "", request{}, fmt.Errorf("%s %s: %s", req.method, req.url, resp.Status)
+	}
+	rec, err := json.Marshal(struct {
+		Status int                 `json:"status"`
+		Header map[string][]string `json:"header"`
+		Body   string              `json:"body"`
+	}{resp.StatusCode, resp.Header, string(body)})
+	if err != nil {
+		return "", request{}, err
+	}
+	return file, req, os.WriteFile(file, rec, 0o600)
 }
 
 // grantBody is what the grants cases send: a guest who just uploaded.
@@ -453,7 +553,7 @@ func sleepUntil(ctx context.Context, t time.Time) error {
 // counter around it.
 func (h *harness) measure(ctx context.Context, c caseDef, s *server, ls loadSpec, tag string) (*result, error) {
 	r := &result{caseDef: c, redisUS: math.NaN(), sigs: math.NaN()}
-	tokensvc := c.kind != kindFloor
+	tokensvc := c.kind != kindFloor && c.kind != kindReplay
 	var sig0, sig1 float64
 	var err error
 	if tokensvc {

@@ -7,10 +7,16 @@
 //
 // It listens on -addr, writes the address it got to -ready (so the harness
 // can pick port 0 and still find it), and serves until SIGINT or SIGTERM.
+//
+// With -replay FILE it answers instead with the status, headers and body in
+// FILE, a JSON object {"status": 201, "header": {...}, "body": "..."} that
+// the harness captured from a real tokensvc answer: what net/http and the
+// kernel cost for exactly the bytes tokensvc sends, with none of its work.
 package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -30,27 +36,74 @@ const cookie = "Cloud-CDN-Cookie=URLPrefix=aHR0cHM6Ly9jZG4uZXhhbXBsZS5jb20vdGVtc
 func main() {
 	addr := flag.String("addr", "127.0.0.1:0", "listen `address` (loopback only)")
 	ready := flag.String("ready", "", "write the address listened on to this `file` once serving")
+	replay := flag.String("replay", "", "answer with the status, headers and body in this JSON `file` instead of one fixed Set-Cookie")
 	flag.Parse()
-	if err := run(*addr, *ready); err != nil {
+	h, err := handler(*replay)
+	if err == nil {
+		err = run(*addr, *ready, h, *replay != "")
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "floor:", err)
 		os.Exit(1)
 	}
 }
 
-func run(addr, ready string) error {
+// recorded is an answer to replay.
+type recorded struct {
+	Status int                 `json:"status"`
+	Header map[string][]string `json:"header"`
+	Body   string              `json:"body"`
+}
+
+// handler is the fixed Set-Cookie answer, or the answer recorded in file.
+func handler(file string) (http.Handler, error) {
+	if file == "" {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			// Drain the body as a real handler decoding JSON would.
+			_, _ = io.Copy(io.Discard, r.Body)
+			w.Header().Set("Set-Cookie", cookie)
+			w.WriteHeader(http.StatusNoContent)
+		}), nil
+	}
+	raw, err := os.ReadFile(file)
+	if err != nil {
+		return nil, err
+	}
+	var rec recorded
+	if err := json.Unmarshal(raw, &rec); err != nil {
+		return nil, fmt.Errorf("%s: %v", file, err)
+	}
+	if rec.Status < 200 || rec.Status > 599 {
+		return nil, fmt.Errorf("%s: status %d", file, rec.Status)
+	}
+	delete(rec.Header, "Date") // net/http writes its own
+	body := []byte(rec.Body)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		h := w.Header()
+		for k, v := range rec.Header {
+			h[k] = v
+		}
+		w.WriteHeader(rec.Status)
+		_, _ = w.Write(body)
+	}), nil
+}
+
+// run serves h. A replay also takes tokensvc's server timeouts (one read
+// deadline for the whole request, a write deadline), so that the only
+// difference left is tokensvc's own work.
+func run(addr, ready string, h http.Handler, likeTokensvc bool) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return err
 	}
 	srv := &http.Server{
-		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			// Drain the body as a real handler decoding JSON would.
-			_, _ = io.Copy(io.Discard, r.Body)
-			w.Header().Set("Set-Cookie", cookie)
-			w.WriteHeader(http.StatusNoContent)
-		}),
+		Handler:           h,
 		ReadHeaderTimeout: 5 * time.Second,
 		IdleTimeout:       120 * time.Second,
+	}
+	if likeTokensvc {
+		srv.ReadHeaderTimeout, srv.ReadTimeout, srv.WriteTimeout = 10*time.Second, 10*time.Second, 30*time.Second
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
