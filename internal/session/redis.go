@@ -38,7 +38,9 @@ type RedisOptions struct {
 }
 
 // NewRedisClient builds the one client type (go-redis UniversalClient) for a
-// single node, Sentinel or Cluster from o.URL.
+// single node, Sentinel or Cluster from o.URL. Its calls honour their
+// context's deadline (go-redis otherwise waits out its own read timeout, 5 s,
+// and its retries): a readiness probe must fail by its own deadline.
 func NewRedisClient(o RedisOptions) (redis.UniversalClient, error) {
 	u, err := url.Parse(o.URL)
 	if err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") {
@@ -52,18 +54,21 @@ func NewRedisClient(o RedisOptions) (redis.UniversalClient, error) {
 		if err != nil {
 			return nil, redactErr("sentinel", err)
 		}
+		fo.ContextTimeoutEnabled = true
 		return redis.NewFailoverClient(fo), nil
 	case o.Cluster || q.Has("addr"):
 		co, err := redis.ParseClusterURL(o.URL)
 		if err != nil {
 			return nil, redactErr("cluster", err)
 		}
+		co.ContextTimeoutEnabled = true
 		return redis.NewClusterClient(co), nil
 	default:
 		so, err := redis.ParseURL(o.URL)
 		if err != nil {
 			return nil, redactErr("single node", err)
 		}
+		so.ContextTimeoutEnabled = true
 		return redis.NewClient(so), nil
 	}
 }
@@ -90,9 +95,14 @@ type Redis struct {
 	// deferred: c is the autopipeliner's deferred face, whose commands
 	// return at once and wait for their reply when read.
 	deferred bool
-	now      Clock
-	prefix   string
-	margin   time.Duration
+	// plain is the client itself, for the calls that must honour their
+	// context: a command the autopipeliner has queued runs on its own
+	// context, so a probe's deadline would not bound it (Ping), and for the
+	// rare multi-step DeleteSubject.
+	plain  redis.UniversalClient
+	now    Clock
+	prefix string
+	margin time.Duration
 }
 
 var _ Store = (*Redis)(nil)
@@ -111,8 +121,9 @@ func NewRedis(client redis.UniversalClient, o RedisOptions, now Clock) (*Redis, 
 	}
 	c := client
 	if o.AutoPipeline {
-		// The deferred face: Put submits its five commands and then waits
-		// for them, so they ride one batch; every other call waits at once.
+		// The deferred face: Put submits its commands and then waits for
+		// them, so they ride one batch; every other call waits at once
+		// (and runs on the autopipeliner's own context, not the caller's).
 		// Its default keeps one ordered stream, so a caller's commands run
 		// in the order it sent them.
 		ap, err := client.AsyncAutoPipeline()
@@ -121,7 +132,7 @@ func NewRedis(client redis.UniversalClient, o RedisOptions, now Clock) (*Redis, 
 		}
 		c = ap
 	}
-	return &Redis{c: c, deferred: o.AutoPipeline, now: now, prefix: o.KeyPrefix, margin: o.Margin}, nil
+	return &Redis{c: c, deferred: o.AutoPipeline, plain: client, now: now, prefix: o.KeyPrefix, margin: o.Margin}, nil
 }
 
 func (r *Redis) sessionKey(id string) string  { return r.prefix + "s:" + keyString(id) }
@@ -153,9 +164,10 @@ func (r *Redis) Put(ctx context.Context, s Session) error {
 	if capTTL < ttl {
 		capTTL = ttl
 	}
-	// Not a MULTI: in a Cluster the two keys live in different slots. The
-	// index is written first, so a failure halfway leaves at worst a
-	// dangling id in the set, never a session DeleteSubject cannot find.
+	// Not a MULTI: in a Cluster the two keys live in different slots (and
+	// nodes, which may apply them in either order). Any failure fails the
+	// Put, so the id is never handed out: a session missing from its
+	// subject's index is one no browser holds.
 	err := r.batch(ctx, func(p redis.Cmdable) []redis.Cmder {
 		return []redis.Cmder{
 			p.SAdd(ctx, sk, key),
@@ -266,54 +278,59 @@ func (r *Redis) DeleteSubject(ctx context.Context, subject string) (int, error) 
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
+	c := r.plain // rare, several steps, and it must honour ctx
 	sk := r.subjectKey(subject)
-	keys, err := r.c.SMembers(ctx, sk).Result()
+	keys, err := c.SMembers(ctx, sk).Result()
 	if err != nil {
+		return 0, wrap(err)
+	}
+	if len(keys) == 0 {
+		return 0, nil
+	}
+	// Read each listed session's subject and end, then delete the ones that
+	// are still the subject's: a key in the set is only a hint (the set may
+	// outlive a session whose key was later reused), and logging one
+	// subject out must never end another's session. Pipelines, not a
+	// script: in a Cluster the keys spread over slots.
+	cmds, err := c.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for _, k := range keys {
+			p.HMGet(ctx, k, "sub", "e")
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, redis.Nil) {
 		return 0, wrap(err)
 	}
 	now := r.now().Unix()
 	n := 0
-	if len(keys) > 0 {
-		// Read each listed session's subject and end, then delete the ones
-		// that are still the subject's: a key in the set is only a hint
-		// (the set may outlive a session whose key was later reused), and
-		// logging one subject out must never end another's session.
-		// Pipelines, not a script: in a Cluster the keys spread over slots.
-		cmds, err := r.c.Pipelined(ctx, func(p redis.Pipeliner) error {
-			for _, k := range keys {
-				p.HMGet(ctx, k, "sub", "e")
-			}
-			return nil
-		})
-		if err != nil && !errors.Is(err, redis.Nil) {
-			return 0, wrap(err)
+	var mine []string
+	for i, cmd := range cmds {
+		v, err := cmd.(*redis.SliceCmd).Result()
+		if err != nil || len(v) != 2 || v[0] != subject {
+			continue
 		}
-		var mine []string
-		for i, c := range cmds {
-			v, err := c.(*redis.SliceCmd).Result()
-			if err != nil || len(v) != 2 || v[0] != subject {
-				continue
-			}
-			mine = append(mine, keys[i])
-			if e, ok := v[1].(string); ok {
-				if end, err := strconv.ParseInt(e, 10, 64); err == nil && now < end {
-					n++
-				}
-			}
-		}
-		if len(mine) > 0 {
-			if _, err := r.c.Pipelined(ctx, func(p redis.Pipeliner) error {
-				for _, k := range mine {
-					p.Del(ctx, k)
-				}
-				return nil
-			}); err != nil {
-				return 0, wrap(err)
+		mine = append(mine, keys[i])
+		if e, ok := v[1].(string); ok {
+			if end, err := strconv.ParseInt(e, 10, 64); err == nil && now < end {
+				n++
 			}
 		}
 	}
-	if err := r.c.Del(ctx, sk).Err(); err != nil {
-		return n, wrap(err)
+	// Then take exactly the examined keys out of the set (not the whole
+	// set: a Put running meanwhile may have added a session this call never
+	// saw, and the index must keep it).
+	members := make([]any, len(keys))
+	for i, k := range keys {
+		members[i] = k
+	}
+	if _, err := c.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for _, k := range mine {
+			p.Del(ctx, k)
+		}
+		p.SRem(ctx, sk, members...)
+		return nil
+	}); err != nil {
+		return 0, wrap(err)
 	}
 	return n, nil
 }
@@ -322,5 +339,5 @@ func (r *Redis) Ping(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return wrap(r.c.Ping(ctx).Err())
+	return wrap(r.plain.Ping(ctx).Err())
 }

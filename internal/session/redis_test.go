@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -160,5 +161,42 @@ func TestRedisSubjectIndexOutlivesItsLongestSession(t *testing.T) {
 	}
 	if ttl < time.Hour {
 		t.Fatalf("subject index TTL %v after a 1 h and a 20 min session: want at least 1 h", ttl)
+	}
+}
+
+// TestRedisPingHonoursItsDeadline: readiness probes bound Ping with a
+// context; a Redis that accepts connections and never answers must fail
+// the probe by that deadline, autopipeliner or not.
+func TestRedisPingHonoursItsDeadline(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close() // hold it open, say nothing
+		}
+	}()
+	for _, p := range pipelining {
+		t.Run(p.name, func(t *testing.T) {
+			st, _ := openRedis(t, session.RedisOptions{URL: "redis://" + ln.Addr().String() + "/0", AutoPipeline: p.on}, storetest.NewClock())
+			ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+			defer cancel()
+			done := make(chan error, 1)
+			go func() { done <- st.Ping(ctx) }()
+			select {
+			case err := <-done:
+				if err == nil {
+					t.Fatal("Ping of a silent server succeeded")
+				}
+			case <-time.After(3 * time.Second):
+				t.Fatal("Ping did not return within 3 s of its 300 ms deadline")
+			}
+		})
 	}
 }
