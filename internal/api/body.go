@@ -151,10 +151,28 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	if _, ok := h["Cache-Control"]; !ok {
 		h["Cache-Control"] = hdrNoStore
 	}
-	var cl [20]byte
-	h["Content-Length"] = []string{string(strconv.AppendInt(cl[:0], int64(bb.Len()), 10))}
+	h["Content-Length"] = contentLength(bb.Len())
 	w.WriteHeader(status)
 	_, _ = w.Write(bb.Bytes())
+}
+
+// contentLengths are the Content-Length header values of the body sizes
+// tokensvc's answers have, made once: a header value is a slice and a
+// string, two allocations an answer otherwise.
+var contentLengths = func() (t [4 << 10][]string) {
+	for n := range t {
+		t[n] = []string{strconv.Itoa(n)}
+	}
+	return t
+}()
+
+// contentLength is the header value for a body of n bytes. Callers must not
+// modify it (net/http only reads it).
+func contentLength(n int) []string {
+	if n < len(contentLengths) {
+		return contentLengths[n]
+	}
+	return []string{strconv.Itoa(n)}
 }
 
 var bodyBufs = sync.Pool{New: func() any { return bytes.NewBuffer(make([]byte, 0, 2<<10)) }}

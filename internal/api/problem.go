@@ -149,7 +149,7 @@ func (a *API) render(w http.ResponseWriter, r *http.Request, err error) {
 	b = append(b, `","request_id":`...)
 	b = appendJSONString(b, requestID(r.Context()))
 	b = append(b, "}\n"...)
-	h["Content-Length"] = []string{strconv.Itoa(len(b))}
+	h["Content-Length"] = contentLength(len(b))
 	w.WriteHeader(p.Status)
 	_, _ = w.Write(b)
 }
