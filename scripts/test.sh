@@ -43,8 +43,22 @@ if [ "$FUZZTIME" != "0" ]; then
   for pkg in $(go list ./...); do
     for target in $(go test -list '^Fuzz' "$pkg" | grep '^Fuzz' || true); do
       echo "--- $pkg $target"
-      go test -run '^$' -fuzz "^${target}\$" -fuzztime "$FUZZTIME" "$pkg" >/tmp/fuzz.$$.log 2>&1 || {
-        cat /tmp/fuzz.$$.log; rm -f /tmp/fuzz.$$.log; exit 1; }
+      for try in 1 2; do
+        if go test -run '^$' -fuzz "^${target}\$" -fuzztime "$FUZZTIME" "$pkg" >/tmp/fuzz.$$.log 2>&1; then
+          break
+        fi
+        # Go 1.26's fuzz coordinator can fail a target with a bare "context
+        # deadline exceeded" when -fuzztime ends while a worker is busy
+        # (go.dev/issue/75804, fixed in Go 1.27): no input is at fault and
+        # none is written. That, and only that, is run once more; anything
+        # else, or the same twice, fails the run.
+        if [ "$try" = 1 ] && grep -q 'context deadline exceeded' /tmp/fuzz.$$.log &&
+          ! grep -q -e 'Failing input written' -e 'panic:' /tmp/fuzz.$$.log; then
+          echo "    fuzz coordinator deadline race (go.dev/issue/75804), no failing input: once more"
+          continue
+        fi
+        cat /tmp/fuzz.$$.log; rm -f /tmp/fuzz.$$.log; exit 1
+      done
     done
   done
   rm -f /tmp/fuzz.$$.log
