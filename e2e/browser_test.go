@@ -86,11 +86,34 @@ func eval[T any](p *page, expr string) T {
 	p.t.Helper()
 	ctx, cancel := context.WithTimeout(p.ctx, 10*time.Second)
 	defer cancel()
-	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr))
+	var v T
+	err := retryGoneContext(ctx, func() (err error) {
+		v, err = chromedp.Run(ctx, chromedp.Evaluate[T](expr))
+		return err
+	})
 	if err != nil {
 		p.t.Fatalf("eval %s: %v", expr, err)
 	}
 	return v
+}
+
+// retryGoneContext runs f again while it fails because the page's
+// JavaScript context it picked was replaced under it (the CDP error
+// "Cannot find context with specified id": Chromium swaps contexts while
+// a navigation settles, and chromedp can pick the old one). Any other
+// error, or ctx ending, stops it.
+func retryGoneContext(ctx context.Context, f func() error) error {
+	for {
+		err := f()
+		if err == nil || !strings.Contains(err.Error(), "Cannot find context with specified id") || ctx.Err() != nil {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
 }
 
 // waitFor polls a JS predicate until it holds.
@@ -98,7 +121,13 @@ func (p *page) waitFor(what, expr string, timeout time.Duration) {
 	p.t.Helper()
 	ctx, cancel := context.WithTimeout(p.ctx, timeout+5*time.Second)
 	defer cancel()
-	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](expr, chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(timeout))); err != nil {
+	deadline := time.Now().Add(timeout)
+	err := retryGoneContext(ctx, func() error {
+		left := max(time.Until(deadline), time.Millisecond) // 0 would mean no timeout
+		_, err := chromedp.Run(ctx, chromedp.Poll[bool](expr, chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(left)))
+		return err
+	})
+	if err != nil {
 		p.shot(p.name + "-failed")
 		log := eval[string](p, `document.getElementById("log").textContent`)
 		p.t.Fatalf("waiting for %s: %v\npage log:\n%s\nservice log (tail):\n%s", what, err, log, tail(p.dev.svc.Logs.String(), 3000))
