@@ -107,6 +107,7 @@ var (
 	errCloudFrontExpires      = errors.New("cloudfront: expiry must be a time after 1970-01-01")
 	errCloudFrontStart        = errors.New("cloudfront: start must not be before 1970-01-01")
 	errCloudFrontResourceUTF8 = errors.New("cloudfront: policy resource is not valid UTF-8")
+	errCloudFrontPolicyLong   = errors.New("cloudfront: policy is longer than " + strconv.Itoa(cloudFrontMaxPolicyLen) + " bytes")
 	errCloudFrontIP           = errors.New("cloudfront: IP address must be an IPv4/IPv6 address or CIDR without zone")
 	errCloudFrontPolicy       = errors.New("cloudfront: policy is not a valid CloudFront policy")
 	errCloudFrontNotCanned    = errors.New("cloudfront: policy is not a canned policy (only Resource without wildcard and DateLessThan, in canonical form)")
@@ -546,6 +547,11 @@ func (p CloudFrontPolicy) JSON() ([]byte, error) {
 		b = append(b, `"}`...)
 	}
 	b = append(b, `}}]}`...)
+	if len(b) > cloudFrontMaxPolicyLen {
+		// The verifier refuses it (and no browser keeps a cookie that big):
+		// never sign what cannot be verified.
+		return nil, errCloudFrontPolicyLong
+	}
 	return b, nil
 }
 

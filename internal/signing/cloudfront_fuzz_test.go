@@ -232,6 +232,9 @@ func FuzzCloudFrontPolicyJSON(f *testing.F) {
 	f.Add("https://cdn.site.com/temp/guest_abc123/*", int64(1767226800), int64(1767225540), true, "198.51.100.0/24")
 	f.Add("https://cdn.site.com/a.jpg?x=1&y=2", int64(1767226800), int64(0), false, "")
 	f.Add("\"\\\x00\x1f\u2028é<>&/", int64(0), int64(0), true, "2001:db8::1")
+	// Found by the fuzzer: escaping grew the policy past what the verifier
+	// reads (cloudFrontMaxPolicyLen); JSON must refuse it.
+	f.Add("000000000000000"+strings.Repeat("\x1a", 1400)+"0l0", int64(1767226653), int64(1767225543), true, "10.10.100.0/32")
 	f.Fuzz(func(t *testing.T, resource string, end, start int64, hasStart bool, ip string) {
 		p := CloudFrontPolicy{Resource: resource, DateLessThan: time.Unix(end, 0), IPAddress: ip}
 		if hasStart {
@@ -240,6 +243,9 @@ func FuzzCloudFrontPolicyJSON(f *testing.F) {
 		b, err := p.JSON()
 		if err != nil {
 			return
+		}
+		if len(b) > cloudFrontMaxPolicyLen {
+			t.Fatalf("JSON wrote %d bytes, more than the verifier reads", len(b))
 		}
 		if !utf8.ValidString(resource) || end < 0 || (!p.DateGreaterThan.IsZero() && start < 0) {
 			t.Fatalf("JSON accepted %+v", p)

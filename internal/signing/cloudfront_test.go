@@ -1520,3 +1520,22 @@ func benchVerifyCloudFrontECDSA(b *testing.B) {
 		}
 	}
 }
+
+// TestCloudFrontPolicyJSONRefusesWhatVerifyCannotRead: a resource whose
+// escaped form pushes the policy past cloudFrontMaxPolicyLen is refused, so
+// nothing is ever signed that the verifier would reject as malformed.
+func TestCloudFrontPolicyJSONRefusesWhatVerifyCannotRead(t *testing.T) {
+	end := time.Unix(1767226800, 0)
+	long := CloudFrontPolicy{Resource: strings.Repeat("\x1a", 1400), DateLessThan: end} // 6 bytes each, escaped
+	if _, err := long.JSON(); !errors.Is(err, errCloudFrontPolicyLong) {
+		t.Fatalf("JSON of an 8.4 KB policy: %v, want errCloudFrontPolicyLong", err)
+	}
+	fits := CloudFrontPolicy{Resource: strings.Repeat("a", 4000), DateLessThan: end}
+	b, err := fits.JSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := cloudFrontParsePolicy(b); !ok {
+		t.Fatalf("a %d-byte policy JSON wrote does not parse", len(b))
+	}
+}
