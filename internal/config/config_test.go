@@ -175,6 +175,7 @@ func TestValidateReportsEveryProblem(t *testing.T) {
 		"TOKENSVC_AKAMAI_ALGORITHM":    "sha512",
 		"TOKENSVC_LOG_LEVEL":           "loud",
 		"TOKENSVC_SESSION_COOKIE_NAME": "a;b",
+		"TOKENSVC_REDIS_FLUSH_DELAY":   "1s",
 	})
 	c, err := Load()
 	if err != nil {
@@ -189,7 +190,7 @@ func TestValidateReportsEveryProblem(t *testing.T) {
 	}
 	for _, want := range []string{"TOKENSVC_ADDR", "fastly", "twice", "TOKENSVC_CDN_BASE_URL", "TOKENSVC_CLOUDCDN_KEYS",
 		"TOKENSVC_REDIS_URL", "TOKENSVC_ALLOWED_ORIGINS", "SAME_SITE=None", "TOKENSVC_LOGGED_IN_MAX", "TOKENSVC_GUEST_NEW_TTL",
-		"TOKENSVC_COOKIE_DOMAIN", "TOKENSVC_AKAMAI_ALGORITHM", "TOKENSVC_LOG_LEVEL", "TOKENSVC_SESSION_COOKIE_NAME", "credentials"} {
+		"TOKENSVC_COOKIE_DOMAIN", "TOKENSVC_AKAMAI_ALGORITHM", "TOKENSVC_LOG_LEVEL", "TOKENSVC_SESSION_COOKIE_NAME", "credentials", "TOKENSVC_REDIS_FLUSH_DELAY"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("Validate does not report %s:\n%v", want, err)
 		}

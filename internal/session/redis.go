@@ -35,6 +35,13 @@ type RedisOptions struct {
 	// request. It is go-redis's experimental API (pinned in go.mod), so it
 	// can be switched off (TOKENSVC_REDIS_AUTOPIPELINE=false).
 	AutoPipeline bool
+	// FlushDelay, with AutoPipeline, is how long the autopipeliner waits
+	// for more commands before each flush (go-redis MaxFlushDelay). 0 leaves
+	// go-redis's own coalescing, best when idle. Measured here (one core for
+	// tokensvc and redis-server, 64 concurrent grants): 100µs gave 26k
+	// grants/s against 22k and half the p99; but Go's timers sleep at least
+	// a millisecond when the process is idle, so a lone call waits ~1 ms.
+	FlushDelay time.Duration
 }
 
 // NewRedisClient builds the one client type (go-redis UniversalClient) for a
@@ -126,7 +133,9 @@ func NewRedis(client redis.UniversalClient, o RedisOptions, now Clock) (*Redis, 
 		// (and runs on the autopipeliner's own context, not the caller's).
 		// Its default keeps one ordered stream, so a caller's commands run
 		// in the order it sent them.
-		ap, err := client.AsyncAutoPipeline()
+		apo := redis.DefaultAutoPipelineOptions()
+		apo.MaxFlushDelay = o.FlushDelay
+		ap, err := client.AsyncAutoPipelineWithOptions(apo)
 		if err != nil {
 			return nil, fmt.Errorf("session: redis autopipeline: %v", err)
 		}

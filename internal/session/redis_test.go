@@ -38,16 +38,17 @@ func openRedis(t *testing.T, o session.RedisOptions, clk *storetest.Clock) (*ses
 // pipelining is both ways the store can talk to Redis: the autopipeliner
 // (the default) and one plain pipeline a request.
 var pipelining = []struct {
-	name string
-	on   bool
-}{{"autopipeline", true}, {"plain", false}}
+	name  string
+	on    bool
+	delay time.Duration
+}{{"autopipeline", true, 0}, {"autopipeline with a flush delay", true, 100 * time.Microsecond}, {"plain", false, 0}}
 
 func TestRedisConformance(t *testing.T) {
 	addr := testenv.Redis(t)
 	for _, p := range pipelining {
 		t.Run(p.name, func(t *testing.T) {
 			storetest.Run(t, func(t *testing.T, clk *storetest.Clock) session.Store {
-				st, _ := openRedis(t, session.RedisOptions{URL: "redis://" + addr + "/0", KeyPrefix: fmt.Sprintf("test%d:", prefixSeq.Add(1)), AutoPipeline: p.on}, clk)
+				st, _ := openRedis(t, session.RedisOptions{URL: "redis://" + addr + "/0", KeyPrefix: fmt.Sprintf("test%d:", prefixSeq.Add(1)), AutoPipeline: p.on, FlushDelay: p.delay}, clk)
 				return st
 			})
 		})
@@ -116,7 +117,7 @@ func TestRedisClusterConformance(t *testing.T) {
 	for _, p := range pipelining {
 		t.Run(p.name, func(t *testing.T) {
 			storetest.Run(t, func(t *testing.T, clk *storetest.Clock) session.Store {
-				st, c := openRedis(t, session.RedisOptions{URL: url, KeyPrefix: fmt.Sprintf("c%d:", prefixSeq.Add(1)), AutoPipeline: p.on}, clk)
+				st, c := openRedis(t, session.RedisOptions{URL: url, KeyPrefix: fmt.Sprintf("c%d:", prefixSeq.Add(1)), AutoPipeline: p.on, FlushDelay: p.delay}, clk)
 				if _, ok := c.(*redis.ClusterClient); !ok {
 					t.Fatalf("client is %T, want a cluster client", c)
 				}
@@ -132,7 +133,7 @@ func TestRedisSentinelConformance(t *testing.T) {
 	for _, p := range pipelining {
 		t.Run(p.name, func(t *testing.T) {
 			storetest.Run(t, func(t *testing.T, clk *storetest.Clock) session.Store {
-				st, _ := openRedis(t, session.RedisOptions{URL: url, KeyPrefix: fmt.Sprintf("s%d:", prefixSeq.Add(1)), AutoPipeline: p.on}, clk)
+				st, _ := openRedis(t, session.RedisOptions{URL: url, KeyPrefix: fmt.Sprintf("s%d:", prefixSeq.Add(1)), AutoPipeline: p.on, FlushDelay: p.delay}, clk)
 				return st
 			})
 		})
@@ -184,7 +185,7 @@ func TestRedisPingHonoursItsDeadline(t *testing.T) {
 	}()
 	for _, p := range pipelining {
 		t.Run(p.name, func(t *testing.T) {
-			st, _ := openRedis(t, session.RedisOptions{URL: "redis://" + ln.Addr().String() + "/0", AutoPipeline: p.on}, storetest.NewClock())
+			st, _ := openRedis(t, session.RedisOptions{URL: "redis://" + ln.Addr().String() + "/0", AutoPipeline: p.on, FlushDelay: p.delay}, storetest.NewClock())
 			ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 			defer cancel()
 			done := make(chan error, 1)
