@@ -3,6 +3,7 @@ package session
 import (
 	"context"
 	"crypto/sha256"
+	"runtime"
 	"sync"
 	"time"
 )
@@ -228,19 +229,33 @@ func (m *Memory) Len() int {
 	return len(m.byID)
 }
 
+// sweepChunk is how many entries Sweep looks at before it lets other
+// callers have the lock: about a tenth of a millisecond. Holding it for a
+// whole scan took 27 ms at a million sessions, a stall every request in
+// that window waited out.
+const sweepChunk = 4096
+
 // Sweep deletes every ended session and returns how many. Get already hides
-// them; sweeping only returns their memory.
+// them; sweeping only returns their memory. It scans in chunks, releasing
+// the lock between them; the map may change meanwhile (Go's range allows
+// that): a session added during the sweep may or may not be looked at, and
+// one that ends during it waits for the next sweep.
 func (m *Memory) Sweep() int {
 	now := m.now().Unix()
 	m.mu.Lock()
-	defer m.mu.Unlock()
-	n := 0
+	n, seen := 0, 0
 	for k, e := range m.byID {
 		if now >= int64(e.expires) {
 			m.remove(k, &e)
 			n++
 		}
+		if seen++; seen%sweepChunk == 0 {
+			m.mu.Unlock()
+			runtime.Gosched()
+			m.mu.Lock()
+		}
 	}
+	m.mu.Unlock()
 	return n
 }
 

@@ -3,6 +3,7 @@ package session
 import (
 	"context"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -77,5 +78,55 @@ func TestMemoryLongSubjectsDoNotLeak(t *testing.T) {
 func TestMemoryEntrySize(t *testing.T) {
 	if n := unsafe.Sizeof(memEntry{}); n != 64 {
 		t.Fatalf("memEntry is %d bytes, want 64", n)
+	}
+}
+
+// TestMemorySweepWithConcurrentWriters: Sweep gives the lock up between
+// chunks, so the map changes under its range; it must still remove exactly
+// the sessions that had ended, and keep every one added meanwhile (run with
+// -race).
+func TestMemorySweepWithConcurrentWriters(t *testing.T) {
+	now := time.Unix(1_800_000_000, 0)
+	m := NewMemory(func() time.Time { return now })
+	ctx := context.Background()
+	const n = 5 * sweepChunk
+	for i := range n {
+		ttl := time.Hour
+		if i%2 == 0 {
+			ttl = -time.Second // ended
+		}
+		if err := m.Put(ctx, Session{ID: "s" + strconv.Itoa(i), Subject: "user_x", Role: "R", Created: now, Expires: now.Add(ttl)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	stop := make(chan struct{})
+	done := make(chan int)
+	go func() {
+		added := 0
+		for {
+			select {
+			case <-stop:
+				done <- added
+				return
+			default:
+			}
+			id := "new" + strconv.Itoa(added)
+			if err := m.Put(ctx, Session{ID: id, Subject: "user_y", Role: "R", Created: now, Expires: now.Add(time.Hour)}); err != nil {
+				t.Error(err)
+			}
+			if _, err := m.Get(ctx, id); err != nil {
+				t.Error(err)
+			}
+			added++
+		}
+	}()
+	swept := m.Sweep()
+	close(stop)
+	added := <-done
+	if swept != n/2 {
+		t.Errorf("Sweep removed %d, want the %d that had ended", swept, n/2)
+	}
+	if got, want := m.Len(), n/2+added; got != want {
+		t.Errorf("Len after sweep = %d, want %d live (%d added during it)", got, want, added)
 	}
 }
