@@ -396,7 +396,7 @@ type tokensvcConf struct {
 	format      string // a formatKeys name
 	store       string // memory or redis
 	loggedInTTL time.Duration
-	flushDelay  time.Duration // TOKENSVC_REDIS_FLUSH_DELAY, when not 0
+	flushDelay  string // TOKENSVC_REDIS_FLUSH_DELAY, when not ""
 }
 
 // env is the configuration, only through TOKENSVC_* variables, with dev
@@ -431,8 +431,8 @@ func (h *harness) env(c tokensvcConf, addr string) ([]string, error) {
 	if c.store == "redis" {
 		env = append(env, "TOKENSVC_REDIS_URL=redis://"+h.redisAt+"/0")
 	}
-	if c.flushDelay > 0 {
-		env = append(env, "TOKENSVC_REDIS_FLUSH_DELAY="+c.flushDelay.String())
+	if c.flushDelay != "" {
+		env = append(env, "TOKENSVC_REDIS_FLUSH_DELAY="+c.flushDelay)
 	}
 	if c.loggedInTTL > 0 {
 		env = append(env, "TOKENSVC_LOGGED_IN_TTL="+c.loggedInTTL.String(), "TOKENSVC_LOGGED_IN_MAX=12h")

@@ -129,7 +129,7 @@ func (rp *report) judge() []target {
 			return c.kind == kindGrants && c.format == "cloudcdn" && c.store == "memory" && c.conns == n
 		})
 		rd := rp.find(func(c caseDef) bool {
-			return c.kind == kindGrants && c.format == "cloudcdn" && c.store == "redis" && c.flushDelay == 0 && c.conns == n
+			return c.kind == kindGrants && c.format == "cloudcdn" && c.store == "redis" && c.flushDelay == "" && c.conns == n
 		})
 		t := target{name: fmt.Sprintf("POST /grants, Cloud CDN, Redis store, %d connections: ≥ 0.5 × the memory store's grants/s", n)}
 		if m != nil && rd != nil && m.rps > 0 {
