@@ -287,11 +287,7 @@ func (h *harness) floorCase(ctx context.Context, c caseDef) (*result, error) {
 		return nil, err
 	}
 	defer h.stopServer(s)
-	ls := loadSpec{gen: c.gen, conns: c.conns, duration: h.o.duration, req: request{
-		method: http.MethodPost, url: s.url + "/grants",
-		header: [][2]string{{"Authorization", "Bearer " + h.token}, {"Content-Type", "application/json"}},
-		body:   grantBody,
-	}}
+	ls := loadSpec{gen: c.gen, conns: c.conns, duration: h.o.duration, req: h.grantsRequest(s.url)}
 	if err := h.warm(ctx, ls, c.tag()); err != nil {
 		return nil, err
 	}
@@ -336,9 +332,7 @@ func (h *harness) capture(ctx context.Context, c caseDef) (string, request, erro
 	var req request
 	switch c.replays {
 	case "grants":
-		req = request{method: http.MethodPost, url: "/grants",
-			header: [][2]string{{"Authorization", "Bearer " + h.token}, {"Content-Type", "application/json"}},
-			body:   grantBody}
+		req = h.grantsRequest("")
 	case "refresh":
 		id, _, err := h.grant(ctx, s, `{"role":"LOGGED_IN","subject":"user_replay"}`)
 		if err != nil {
@@ -375,6 +369,13 @@ func (h *harness) capture(ctx context.Context, c caseDef) (string, request, erro
 	return file, req, os.WriteFile(file, rec, 0o600)
 }
 
+// grantsRequest is a backend's POST /grants of grantBody, to base.
+func (h *harness) grantsRequest(base string) request {
+	return request{method: http.MethodPost, url: base + "/grants",
+		header: [][2]string{{"Authorization", "Bearer " + h.token}, {"Content-Type", "application/json"}},
+		body:   grantBody}
+}
+
 // grantBody is what the grants cases send: a guest who just uploaded.
 const grantBody = `{"role":"GUEST_NEW","subject":"guest_bench"}`
 
@@ -384,11 +385,7 @@ func (h *harness) grantsCase(ctx context.Context, c caseDef) (*result, error) {
 		return nil, err
 	}
 	r, err := func() (*result, error) {
-		ls := loadSpec{gen: c.gen, conns: c.conns, duration: h.o.duration, req: request{
-			method: http.MethodPost, url: s.url + "/grants",
-			header: [][2]string{{"Authorization", "Bearer " + h.token}, {"Content-Type", "application/json"}},
-			body:   grantBody,
-		}}
+		ls := loadSpec{gen: c.gen, conns: c.conns, duration: h.o.duration, req: h.grantsRequest(s.url)}
 		if err := h.warm(ctx, ls, c.tag()); err != nil {
 			return nil, err
 		}
