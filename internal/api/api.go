@@ -10,9 +10,9 @@ import (
 	"time"
 
 	"github.com/go-chi/chi/v5"
-	"github.com/go-chi/cors"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/rs/cors"
 	"go.uber.org/zap"
 
 	"github.com/tokensvc/tokensvc/internal/policy"
@@ -225,13 +225,14 @@ func (a *API) routes(reg *prometheus.Registry) chi.Router {
 	// then a panic never reaches the client.
 	outer := func(route string, h http.Handler) http.Handler { return a.observe(route, a.recoverer(h)) }
 	backend := a.authenticate
-	withCORS := cors.Handler(cors.Options{
-		AllowedOrigins:   a.opt.AllowedOrigins,
-		AllowedMethods:   []string{http.MethodPost},
-		AllowedHeaders:   []string{"Content-Type"},
-		AllowCredentials: true,
-		MaxAge:           600,
-	})
+	withCORS := cors.New(cors.Options{
+		AllowedOrigins:       a.opt.AllowedOrigins,
+		AllowedMethods:       []string{http.MethodPost},
+		AllowedHeaders:       []string{"Content-Type"},
+		AllowCredentials:     true,
+		MaxAge:               600,
+		OptionsSuccessStatus: http.StatusOK,
+	}).Handler
 	browser := func(h http.Handler) http.Handler {
 		// Credentialed CORS for the allowed origins only, and the Origin
 		// header checked before anything else.
