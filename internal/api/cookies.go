@@ -136,19 +136,26 @@ func maxAge(now, expires time.Time) int64 {
 func setCookieNoStore(h http.Header) { h["Cache-Control"] = hdrNoStoreSetCk }
 
 // writeCookies sets the CDN cookies (all ending at expires) and, when
-// session is not empty, tokensvc's own session cookie. Every header value
-// is cut from one string built in one pooled buffer: a grant sets up to six
-// cookies, and building each on its own cost a dozen allocations.
+// session is not empty, tokensvc's own session cookie.
 func (a *API) writeCookies(h http.Header, now time.Time, cookies []cdnCookie, expires time.Time, session string) {
 	setCookieNoStore(h)
+	h["Set-Cookie"] = a.setCookieValues(h["Set-Cookie"], now, cookies, expires, maxAge(now, expires), session)
+}
+
+// setCookieValues returns prior followed by the Set-Cookie values of
+// cookies (Max-Age ma, all ending at expires) and, when session is not
+// empty, of tokensvc's own session cookie. Every value is cut from one
+// string built in one pooled buffer: a grant sets up to six cookies, and
+// building each on its own cost a dozen allocations. The result's capacity
+// is its length, so an append to it never writes into a shared array.
+func (a *API) setCookieValues(prior []string, now time.Time, cookies []cdnCookie, expires time.Time, ma int64, session string) []string {
 	bp := getBuf()
 	defer putBuf(bp)
 	b := *bp
 	var ends [16]int
 	n := 0
-	ma := maxAge(now, expires)
 	for _, c := range cookies {
-		if n == len(ends) {
+		if n == len(ends)-1 {
 			break // no format sets more than five cookies
 		}
 		b = a.appendSetCookie(b, c.name, c.value, expires, ma)
@@ -163,19 +170,39 @@ func (a *API) writeCookies(h http.Header, now time.Time, cookies []cdnCookie, ex
 	}
 	*bp = b
 	all := string(b)
-	vals := make([]string, 0, n+len(h["Set-Cookie"]))
-	vals = append(vals, h["Set-Cookie"]...)
+	vals := make([]string, 0, len(prior)+n)
+	vals = append(vals, prior...)
 	start := 0
 	for _, end := range ends[:n] {
 		vals = append(vals, all[start:end])
 		start = end
 	}
-	h["Set-Cookie"] = vals
+	return vals
 }
 
-// writeCDNCookies sets the CDN cookies, all ending at expires.
-func (a *API) writeCDNCookies(h http.Header, cookies []cdnCookie, now, expires time.Time) {
-	a.writeCookies(h, now, cookies, expires, "")
+// renderedCookies are an issued's Set-Cookie values for one Max-Age.
+type renderedCookies struct {
+	maxAge int64
+	vals   []string // shared: never written to
+}
+
+// writeIssued sets the CDN cookies of iss. The values rendered last are
+// kept in iss and reused while their Max-Age still holds, that is within
+// the same second: the refreshes of a page's storm share them as they
+// share the signature.
+func (a *API) writeIssued(h http.Header, iss *issued, now time.Time) {
+	setCookieNoStore(h)
+	ma := maxAge(now, iss.expires)
+	rc := iss.rendered.Load()
+	if rc == nil || rc.maxAge != ma {
+		rc = &renderedCookies{maxAge: ma, vals: a.setCookieValues(nil, now, iss.cookies, iss.expires, ma, "")}
+		iss.rendered.Store(rc)
+	}
+	if prior := h["Set-Cookie"]; len(prior) > 0 {
+		h["Set-Cookie"] = append(prior[:len(prior):len(prior)], rc.vals...)
+		return
+	}
+	h["Set-Cookie"] = rc.vals
 }
 
 // clearCookies expires every cookie a grant may have set: each CDN cookie

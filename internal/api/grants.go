@@ -97,7 +97,11 @@ func (a *API) postGrants(w http.ResponseWriter, r *http.Request) {
 		a.render(w, r, err)
 		return
 	}
-	iss, err := a.issuer.grant(d.Prefix, d.Start, d.Ends)
+	// A grant's cookies are not cached: a refresh comes when they are lost
+	// or expired (a 403), and then they are due or gone anyway; caching
+	// every grant only churned the cache.
+	var signed [5]cdnCookie // no format sets more
+	cookies, err := a.sign(signed[:0], d.Rule.URLPrefix(a.base, d.Subject), d.Ends)
 	if err != nil {
 		a.grantFailed(req.Role, "error")
 		a.render(w, r, err)
@@ -121,20 +125,21 @@ func (a *API) postGrants(w http.ResponseWriter, r *http.Request) {
 	}
 
 	h := w.Header()
-	a.writeCookies(h, now, iss.cookies, d.Ends, id)
+	a.writeCookies(h, now, cookies, d.Ends, id)
 	resp := grantResponse{
 		Role: string(d.Rule.Role), Subject: d.Subject, Rolling: d.Rule.Rolling,
 		SessionExpiresAt: d.Ends, SessionCapAt: d.Cap, CookiesExpireAt: d.Ends,
-		Cookies: make([]cookieJSON, 0, len(iss.cookies)+1),
 	}
-	for _, c := range iss.cookies {
+	var out [6]cookieJSON // no format sets more than five, and the session cookie
+	resp.Cookies = out[:0]
+	for _, c := range cookies {
 		resp.Cookies = append(resp.Cookies, a.cookieJSON(c.format, c.name, c.value, now, d.Ends))
 	}
 	for _, s := range a.signers {
 		a.metrics.inc3(a.metrics.grants, string(d.Rule.Role), s.Format(), "issued")
 	}
 	resp.Cookies = append(resp.Cookies, a.cookieJSON("tokensvc", a.opt.Cookie.SessionName, id, now, now.Add(a.opt.Cookie.SessionMaxAge).Truncate(time.Second)))
-	writeJSON(w, http.StatusCreated, &resp)
+	writeAnswer(w, http.StatusCreated, resp.appendJSON)
 }
 
 func (a *API) grantFailed(role, outcome string) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/singleflight"
@@ -22,6 +23,9 @@ type issued struct {
 	// their lifetime for rolling sessions (then a re-sign is due), their
 	// expiry for hard-end ones (a re-sign would give the same end).
 	reuseUntil time.Time
+	inline     [2]cdnCookie // cookies' backing array while it fits
+	// rendered are the cookies' Set-Cookie values last written (writeIssued).
+	rendered atomic.Pointer[renderedCookies]
 }
 
 // issuer signs CDN cookies for sessions. A page of 200 photos whose cookie
@@ -82,11 +86,10 @@ func reuseUntil(rule policy.Rule, at, expires time.Time) time.Time {
 	return at.Add(expires.Sub(at) / 2)
 }
 
-// sign signs the cookies of every configured format for prefix, ending at
-// expires.
-func (a *API) sign(prefix string, expires time.Time) ([]cdnCookie, error) {
-	g := signing.Grant{URLPrefix: a.base + prefix, Expires: expires}
-	out := make([]cdnCookie, 0, 4*len(a.signers))
+// sign appends to dst the cookies of every configured format for
+// urlPrefix, ending at expires.
+func (a *API) sign(dst []cdnCookie, urlPrefix string, expires time.Time) ([]cdnCookie, error) {
+	g := signing.Grant{URLPrefix: urlPrefix, Expires: expires}
 	for _, s := range a.signers {
 		start := time.Now()
 		cs, err := s.Sign(g)
@@ -95,21 +98,22 @@ func (a *API) sign(prefix string, expires time.Time) ([]cdnCookie, error) {
 			return nil, fmt.Errorf("api: sign %s: %w", s.Format(), err)
 		}
 		for _, c := range cs {
-			out = append(out, cdnCookie{format: s.Format(), name: c.Name, value: c.Value})
+			dst = append(dst, cdnCookie{format: s.Format(), name: c.Name, value: c.Value})
 		}
 	}
-	return out, nil
+	return dst, nil
 }
 
-// grant signs the cookies of a brand-new session. They are not cached: a
-// refresh comes when they are lost or expired (a 403), and then they are due
-// or gone anyway; caching every grant only churned the cache.
-func (is *issuer) grant(prefix string, now, expires time.Time) (*issued, error) {
-	cookies, err := is.a.sign(prefix, expires)
+// signFor signs the cookies of a session of rule for subject, ending at
+// expires, into a new issued (one allocation for it and its cookies).
+func (a *API) signFor(rule policy.Rule, subject string, at, expires time.Time) (*issued, error) {
+	e := &issued{at: at, expires: expires, reuseUntil: reuseUntil(rule, at, expires)}
+	cookies, err := a.sign(e.inline[:0], rule.URLPrefix(a.base, subject), expires)
 	if err != nil {
 		return nil, err
 	}
-	return &issued{cookies: cookies, at: now, expires: expires}, nil
+	e.cookies = cookies
+	return e, nil
 }
 
 // current returns cookies for a live session whose cookies are not due for
@@ -130,11 +134,10 @@ func (is *issuer) current(s session.Session, rule policy.Rule, now time.Time) (*
 			return e, nil
 		}
 		signed = true
-		cookies, err := is.a.sign(rule.Prefix(s.Subject), s.CookiesExpire)
+		e, err := is.a.signFor(rule, s.Subject, s.Issued, s.CookiesExpire)
 		if err != nil {
 			return nil, err
 		}
-		e := &issued{cookies: cookies, at: s.Issued, expires: s.CookiesExpire, reuseUntil: reuseUntil(rule, s.Issued, s.CookiesExpire)}
 		is.remember(s.ID, e)
 		return e, nil
 	})
@@ -161,14 +164,13 @@ func (is *issuer) reissue(ctx context.Context, s session.Session, rule policy.Ru
 			return e, nil
 		}
 		signed = true
-		cookies, err := is.a.sign(rule.Prefix(s.Subject), ends)
+		e, err := is.a.signFor(rule, s.Subject, now, ends)
 		if err != nil {
 			return nil, err
 		}
 		if err := is.a.store.Extend(ctx, s.ID, session.Update{Expires: ends, Issued: now, CookiesExpire: ends}); err != nil {
 			return nil, err
 		}
-		e := &issued{cookies: cookies, at: now, expires: ends, reuseUntil: reuseUntil(rule, now, ends)}
 		is.remember(s.ID, e)
 		return e, nil
 	})

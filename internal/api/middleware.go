@@ -24,6 +24,7 @@ type reqInfo struct {
 	id     string
 	apiKey string  // the authenticated backend's key name, never its token
 	rolled *rolled // what the rolling middleware found, for the handler
+	roll   rolled  // rolled's storage: no allocation of its own
 }
 
 func info(ctx context.Context) *reqInfo {

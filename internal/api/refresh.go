@@ -68,40 +68,42 @@ func (a *API) rolling(next http.Handler) http.Handler {
 			return
 		}
 		if res.iss != nil {
-			a.writeCDNCookies(w.Header(), res.iss.cookies, now, res.iss.expires)
+			a.writeIssued(w.Header(), res.iss, now)
 		}
 		// observe, first in the router, always put a reqInfo there.
-		info(r.Context()).rolled = res
+		ri := info(r.Context())
+		ri.roll = res
+		ri.rolled = &ri.roll
 		next.ServeHTTP(w, r)
 	})
 }
 
-func (a *API) roll(ctx context.Context, id string, tier byte, now time.Time) (*rolled, error) {
+func (a *API) roll(ctx context.Context, id string, tier byte, now time.Time) (rolled, error) {
 	s, err := a.store.Get(ctx, id)
 	if errors.Is(err, session.ErrNotFound) {
-		return nil, ended(tier)
+		return rolled{}, ended(tier)
 	}
 	if err != nil {
-		return nil, err
+		return rolled{}, err
 	}
 	rule, err := a.policy.Rule(policy.Role(s.Role))
 	if err != nil || policy.CheckSubject(s.Subject) != nil {
 		// Fail closed on a record we did not write.
-		return nil, fmt.Errorf("api: corrupt session record (role %q)", roleLabel(s.Role))
+		return rolled{}, fmt.Errorf("api: corrupt session record (role %q)", roleLabel(s.Role))
 	}
 	ends, ok := rule.Slide(s.Expires, s.Cap, now)
 	if !ok {
-		return nil, ended(tierOf(rule.Role))
+		return rolled{}, ended(tierOf(rule.Role))
 	}
-	res := &rolled{rule: rule}
+	res := rolled{rule: rule}
 	switch {
 	case rule.Rolling && !now.Before(reuseUntil(rule, s.Issued, s.CookiesExpire)):
 		iss, reused, err := a.issuer.reissue(ctx, s, rule, now, ends)
 		if errors.Is(err, session.ErrNotFound) {
-			return nil, ended(tierOf(rule.Role))
+			return rolled{}, ended(tierOf(rule.Role))
 		}
 		if err != nil {
-			return nil, err
+			return rolled{}, err
 		}
 		s.Issued, s.CookiesExpire = iss.at, iss.expires
 		if iss.expires.After(s.Expires) {
@@ -113,10 +115,10 @@ func (a *API) roll(ctx context.Context, id string, tier byte, now time.Time) (*r
 		// seconds, so this writes at most once a second a session.
 		err := a.store.Extend(ctx, id, session.Update{Expires: ends, Issued: s.Issued, CookiesExpire: s.CookiesExpire})
 		if errors.Is(err, session.ErrNotFound) {
-			return nil, ended(tierOf(rule.Role))
+			return rolled{}, ended(tierOf(rule.Role))
 		}
 		if err != nil {
-			return nil, err
+			return rolled{}, err
 		}
 		s.Expires = ends
 	}
@@ -160,16 +162,17 @@ func (a *API) postRefresh(w http.ResponseWriter, r *http.Request) {
 		if reused {
 			outcome = "reused"
 		}
-		a.writeCDNCookies(w.Header(), iss.cookies, now, iss.expires)
+		a.writeIssued(w.Header(), iss, now)
 	} else if res.reused {
 		outcome = "reused"
 	}
 	a.refreshed(string(res.rule.Role), outcome)
-	writeJSON(w, http.StatusOK, &refreshResponse{
+	resp := refreshResponse{
 		Role: string(res.rule.Role), Rolling: res.rule.Rolling,
 		SessionExpiresAt: res.s.Expires, SessionCapAt: res.s.Cap, CookiesExpireAt: iss.expires,
 		CDN: a.formats(),
-	})
+	}
+	writeAnswer(w, http.StatusOK, resp.appendJSON)
 }
 
 // postTouch is the rolling refresh for backends that proxy user API calls:

@@ -88,6 +88,10 @@ type Rule struct {
 // The subject must already have passed CheckSubject.
 func (r Rule) Prefix(subject string) string { return r.Base + subject + "/" }
 
+// URLPrefix is Prefix under origin ("https://cdn.example.com"), built in
+// one piece: what a CDN cookie is signed for.
+func (r Rule) URLPrefix(origin, subject string) string { return origin + r.Base + subject + "/" }
+
 // Policy holds the three rules. It is immutable and safe for concurrent use.
 type Policy struct {
 	guestNew, guestOTP, loggedIn Rule
@@ -122,10 +126,6 @@ func (p *Policy) Rule(role Role) (Rule, error) {
 type Decision struct {
 	Rule    Rule
 	Subject string
-	// Prefix is the path the CDN cookies unlock: "/temp/guest_abc/". It
-	// always ends in "/" (Cloud CDN matches URLPrefix as a plain string
-	// prefix, so without it "guest_ab" would also unlock "guest_abc").
-	Prefix string
 	// Start is the grant time; Ends the session's current end; Cap the
 	// latest it can ever end (Ends for hard-end roles).
 	Start, Ends, Cap time.Time
@@ -149,13 +149,17 @@ func (p *Policy) Decide(role Role, subject string, now time.Time) (Decision, err
 	d := Decision{
 		Rule:    rule,
 		Subject: subject,
-		Prefix:  rule.Prefix(subject),
 		Start:   now,
 		Ends:    now.Add(rule.TTL),
 		Cap:     now.Add(rule.Max),
 	}
 	return d, nil
 }
+
+// Prefix is the path the CDN cookies unlock: "/temp/guest_abc/". It
+// always ends in "/" (Cloud CDN matches URLPrefix as a plain string prefix,
+// so without it "guest_ab" would also unlock "guest_abc").
+func (d Decision) Prefix() string { return d.Rule.Prefix(d.Subject) }
 
 // Slide returns when a session of rule, granted at start with absolute cap
 // capAt and currently ending at ends, ends after activity at now. Hard-end
