@@ -4,11 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -149,6 +151,58 @@ func TestStoreUnavailable(t *testing.T) {
 	if n := h.counterSum("tokensvc_session_store_errors_total", map[string]string{"backend": "redis"}); n < 3 {
 		t.Errorf("store errors counted %v, want at least 3", n)
 	}
+}
+
+// flakyStore is a store that fails every call while down is set.
+type flakyStore struct {
+	session.Store
+	down atomic.Bool
+}
+
+func (f *flakyStore) Delete(ctx context.Context, id string) error {
+	if f.down.Load() {
+		return wrapDown()
+	}
+	return f.Store.Delete(ctx, id)
+}
+
+// TestLogoutWithTheStoreDown: a logout the store cannot carry out says so
+// (503) instead of "logged out": the CDN cookies are cleared all the same,
+// the session cookie is kept, and a retry once the store is back ends the
+// session for good.
+func TestLogoutWithTheStoreDown(t *testing.T) {
+	var st *flakyStore
+	kind := storeKind{name: "memory", new: func(_ *testing.T, clk *storetest.Clock) session.Store {
+		st = &flakyStore{Store: session.NewMemory(clk.Now)}
+		return st
+	}}
+	h := newHarness(t, kind, []string{"cloudcdn", "akamai"})
+	b := newBrowser()
+	h.grant(b, "LOGGED_IN", "user_42")
+	sid := b.cookies["tokensvc_session"]
+	stolen := &browser{cookies: map[string]string{"tokensvc_session": sid}}
+
+	st.down.Store(true)
+	resp := h.browserPost(b, "/logout")
+	body := readBody(resp)
+	if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(body, `"code":"store_unavailable"`) {
+		t.Fatalf("logout with the store down: %d %s", resp.StatusCode, body)
+	}
+	if strings.Contains(body, "hunter2") || strings.Contains(body, "10.0.0.9") {
+		t.Errorf("problem leaks the upstream error: %s", body)
+	}
+	if want := map[string]string{"tokensvc_session": sid}; !maps.Equal(b.cookies, want) {
+		t.Errorf("browser holds %v after the failed logout, want only its session cookie", b.cookies)
+	}
+
+	st.down.Store(false)
+	if resp := h.browserPost(b, "/logout"); resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("retried logout: %d %s", resp.StatusCode, readBody(resp))
+	}
+	if len(b.cookies) != 0 {
+		t.Errorf("browser still holds %v", b.cookies)
+	}
+	wantProblem(t, h.browserPost(stolen, "/refresh"), http.StatusUnauthorized, "login_required")
 }
 
 // TestMetrics: the names follow the naming guide, and no label carries a

@@ -209,10 +209,15 @@ func (a *API) writeIssued(h http.Header, iss *issued, now time.Time) {
 // name of every configured format and the session cookie, with the same
 // Domain and Path so that the browser matches and drops them.
 func (a *API) clearCookies(h http.Header) {
+	a.clearCDNCookies(h)
+	h.Add("Set-Cookie", string(a.appendSetCookie(nil, a.opt.Cookie.SessionName, "", time.Unix(0, 0), 0)))
+}
+
+// clearCDNCookies expires each CDN cookie name of every configured format.
+func (a *API) clearCDNCookies(h http.Header) {
 	setCookieNoStore(h)
 	epoch := time.Unix(0, 0)
 	for _, n := range a.cookieNames {
 		h.Add("Set-Cookie", string(a.appendSetCookie(nil, n, "", epoch, 0)))
 	}
-	h.Add("Set-Cookie", string(a.appendSetCookie(nil, a.opt.Cookie.SessionName, "", epoch, 0)))
 }

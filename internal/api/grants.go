@@ -148,15 +148,14 @@ func (a *API) grantFailed(role, outcome string) {
 	}
 }
 
-// revoke deletes a session and forgets its cookies. A failure is logged,
-// not returned: the caller's own answer does not depend on it, and the old
-// session still ends on its own.
-func (a *API) revoke(ctx context.Context, id, reason string) bool {
+// revoke deletes a grant's previous session and forgets its cookies. A
+// failure is logged, not returned: the grant's own answer does not depend on
+// it, and the old session still ends on its own.
+func (a *API) revoke(ctx context.Context, id, reason string) {
 	a.issuer.forget(id)
 	if err := a.store.Delete(ctx, id); err != nil {
 		a.log.Warn("revoke failed", zap.String("request_id", requestID(ctx)), zap.String("reason", reason), zap.Error(err))
-		return false
+		return
 	}
 	a.metrics.inc1(a.metrics.revocations, reason)
-	return true
 }

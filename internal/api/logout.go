@@ -15,10 +15,20 @@ type revokeResponse struct {
 
 // postLogout is the browser's logout: the session is revoked at once and
 // every cookie the grant set is cleared. Logging out without a session is
-// not an error (the cookies are cleared all the same).
+// not an error (the cookies are cleared all the same). When the store cannot
+// revoke the session, the answer is a 503 that still clears the CDN cookies
+// (this browser stops seeing the media now) but keeps the session cookie, so
+// that a retry can still end the session everywhere: a 204 then would have
+// said "logged out" while the session lived on in the store.
 func (a *API) postLogout(w http.ResponseWriter, r *http.Request) {
 	if id, _, ok := a.sessionCookie(r); ok {
-		a.revoke(r.Context(), id, "logout")
+		a.issuer.forget(id)
+		if err := a.store.Delete(r.Context(), id); err != nil {
+			a.clearCDNCookies(w.Header())
+			a.render(w, r, err)
+			return
+		}
+		a.metrics.inc1(a.metrics.revocations, "logout")
 	}
 	a.clearCookies(w.Header())
 	w.WriteHeader(http.StatusNoContent)
