@@ -66,11 +66,20 @@ func TestSmoke(t *testing.T) {
 	} else if s := rep.storms[0]; s.ok != s.n || s.sigs != 1 {
 		t.Logf("storm: %d/%d ok, %.0f signatures: %s", s.ok, s.n, s.sigs, s.errorText)
 	}
+	// Quick mode measures one paired round of each floor-ratio target's case.
+	if len(rep.pairs) != 2 {
+		t.Errorf("%d paired cases, want 2 (grants and refresh at 16 connections)", len(rep.pairs))
+	}
+	for _, p := range rep.pairs {
+		if len(p.cases) != 1 || len(p.floors) != 1 || p.cases[0].pair != 1 || p.floors[0].kind != kindFloor {
+			t.Errorf("%s: rounds %+v", p.series(), p)
+		}
+	}
 	md, err := os.ReadFile(filepath.Join(out, "performance.md"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"| floor |", "## Targets", "## Machine", "go run ./bench -quick", "performance.svg"} {
+	for _, want := range []string{"| floor |", "## Targets", "### Paired rounds", "## Machine", "go run ./bench -quick", "performance.svg"} {
 		if !bytes.Contains(md, []byte(want)) {
 			t.Errorf("performance.md lacks %q", want)
 		}

@@ -45,6 +45,9 @@ type caseDef struct {
 	// cloudcdn grants and not-due refresh cases' answers, captured at the
 	// start of the case from a real tokensvc).
 	replays string
+	// pair: one of the paired rounds of a ratio target (1, 2, ...; 0 for
+	// the main table's runs).
+	pair int
 }
 
 // series names a case without its connection count: one line of the plot.
@@ -106,7 +109,11 @@ func (c caseDef) tag() string {
 	if c.flushDelay != "" {
 		fd = "fd" + c.flushDelay
 	}
-	for _, p := range []string{c.kind, c.replays, c.format, c.store, fd, c.gen, fmt.Sprintf("c%d", c.conns), fmt.Sprintf("r%d", c.round)} {
+	pair := ""
+	if c.pair > 0 {
+		pair = fmt.Sprintf("p%d", c.pair)
+	}
+	for _, p := range []string{c.kind, c.replays, c.format, c.store, fd, c.gen, fmt.Sprintf("c%d", c.conns), fmt.Sprintf("r%d", c.round), pair} {
 		if p != "" {
 			parts = append(parts, p)
 		}
@@ -258,6 +265,17 @@ func (h *harness) runCases(ctx context.Context, rep *report) error {
 		h.logf("    %.0f req/s, p50 %s, p99 %s, %.1f µs CPU/req, %s", r.rps, r.load.p50, r.load.p99, r.cpuUS, r.load.codes)
 		rep.results = append(rep.results, r)
 	}
+	for _, c := range cases {
+		if h.o.pairs == 0 || ratioTarget(c) == 0 {
+			continue
+		}
+		p, err := h.pairedRounds(ctx, c)
+		if err != nil {
+			return fmt.Errorf("%s, %d connections, paired rounds: %w", c.series(), c.conns, err)
+		}
+		h.logf("    paired rounds: %s, median %.2f", fmtRatios(p.ratios()), p.median())
+		rep.pairs = append(rep.pairs, p)
+	}
 	for _, f := range stormFormats(h.o) {
 		h.logf("storm: 200 concurrent POST /refresh, %s", f)
 		s, err := h.storm(ctx, f)
@@ -268,6 +286,97 @@ func (h *harness) runCases(ctx context.Context, rep *report) error {
 		rep.storms = append(rep.storms, s)
 	}
 	return nil
+}
+
+// ratioTarget is the floor ratio for the cases that have one
+// (POST /grants Cloud CDN and POST /refresh not due, memory store, one fixed
+// request), and 0 for the others.
+func ratioTarget(c caseDef) float64 {
+	switch {
+	case c.kind == kindGrants && c.format == "cloudcdn" && c.store == "memory" && c.gen == bombardier && c.flushDelay == "":
+		return 0.65
+	case c.kind == kindRefresh && c.pool == 1 && c.store == "memory" && c.gen == bombardier:
+		return 0.8
+	}
+	return 0
+}
+
+// paired is a ratio target's case measured again in rounds, each against a
+// floor run right next to it.
+type paired struct {
+	caseDef
+	floors, cases []*result // round i is floors[i] and cases[i]
+}
+
+func (p *paired) ratios() []float64 {
+	out := make([]float64, len(p.cases))
+	for i := range p.cases {
+		out[i] = math.NaN()
+		if p.floors[i].rps > 0 {
+			out[i] = p.cases[i].rps / p.floors[i].rps
+		}
+	}
+	return out
+}
+
+// median is the median round ratio (the mean of the middle two for an even
+// count).
+func (p *paired) median() float64 {
+	r := p.ratios()
+	if len(r) == 0 {
+		return math.NaN()
+	}
+	sort.Float64s(r)
+	if n := len(r); n%2 == 0 {
+		return (r[n/2-1] + r[n/2]) / 2
+	}
+	return r[len(r)/2]
+}
+
+func fmtRatios(rs []float64) string {
+	s := make([]string, len(rs))
+	for i, r := range rs {
+		s[i] = fmtNum(r, 2)
+	}
+	return strings.Join(s, ", ")
+}
+
+// pairedRounds measures c against the floor in h.o.pairs rounds: each round
+// runs the floor and c back to back (fresh processes, the same warm-up and
+// measured time as the main table), the floor first in odd rounds and c
+// first in even ones, so that neither always gets the warmer machine. The
+// machine's speed drifts over a run by more than the targets' margins; two
+// runs seconds apart share most of it.
+func (h *harness) pairedRounds(ctx context.Context, c caseDef) (*paired, error) {
+	p := &paired{caseDef: c}
+	for i := 1; i <= h.o.pairs; i++ {
+		fc := caseDef{kind: kindFloor, gen: c.gen, conns: c.conns, pair: i}
+		cc := c
+		cc.pair = i
+		runCase := func() (*result, error) {
+			if cc.kind == kindGrants {
+				return h.grantsCase(ctx, cc)
+			}
+			return h.refreshCase(ctx, cc)
+		}
+		var f, r *result
+		var err error
+		if i%2 == 1 {
+			if f, err = h.floorCase(ctx, fc); err == nil {
+				r, err = runCase()
+			}
+		} else {
+			if r, err = runCase(); err == nil {
+				f, err = h.floorCase(ctx, fc)
+			}
+		}
+		if err != nil {
+			return nil, err
+		}
+		h.logf("    round %d: floor %.0f req/s, case %.0f req/s (%s)", i, f.rps, r.rps, r.load.codes)
+		p.floors, p.cases = append(p.floors, f), append(p.cases, r)
+	}
+	return p, nil
 }
 
 // warm runs unmeasured load first: connections open, heaps and pools grow

@@ -31,6 +31,7 @@ type options struct {
 	loadCore   int
 	pinSelf    bool   // pin the harness itself to the load core
 	cases      string // regexp: run only the matching cases (and the floors)
+	pairs      int    // paired rounds of each ratio target's case (0: none)
 	command    string // the command line, for the report
 }
 

@@ -75,6 +75,63 @@ func TestCompare(t *testing.T) {
 	}
 }
 
+// TestPairedRounds: with paired rounds, a floor-ratio target is judged on
+// the median round, and a round with failed requests fails it.
+func TestPairedRounds(t *testing.T) {
+	g := caseDef{kind: kindGrants, format: "cloudcdn", store: "memory", gen: bombardier, conns: 16}
+	fl := caseDef{kind: kindFloor, gen: bombardier, conns: 16, round: 1}
+	round := func(i int, floor, c float64) (*result, *result) {
+		f, r := fl, g
+		f.round, f.pair, r.pair = 0, i, i
+		return res(f, floor, 10, time.Millisecond), res(r, c, 15, time.Millisecond)
+	}
+	build := func(rounds ...[2]float64) *report {
+		rp := &report{results: []*result{res(fl, 100000, 10, time.Millisecond), res(g, 50000, 20, 900*time.Microsecond)}}
+		p := &paired{caseDef: g}
+		for i, r := range rounds {
+			f, c := round(i+1, r[0], r[1])
+			p.floors, p.cases = append(p.floors, f), append(p.cases, c)
+		}
+		rp.pairs = []*paired{p}
+		rp.compute()
+		return rp
+	}
+	verdict := func(rp *report) target {
+		for _, tg := range rp.targets {
+			if strings.HasPrefix(tg.name, "POST /grants, Cloud CDN, memory store, logging + metrics + session write on, 16 connections") {
+				return tg
+			}
+		}
+		t.Fatal("no grants ratio target")
+		return target{}
+	}
+
+	rp := build([2]float64{80000, 56000}, [2]float64{90000, 54000}, [2]float64{100000, 66000}) // 0.70, 0.60, 0.66
+	if m := rp.pairs[0].median(); math.Abs(m-0.66) > 1e-9 {
+		t.Errorf("median %v, want 0.66", m)
+	}
+	tg := verdict(rp)
+	if passWord(tg) != "PASS" || !strings.Contains(tg.measured, "median of 3 paired rounds (0.70, 0.60, 0.66)") || !strings.Contains(tg.measured, "0.50 ×") {
+		t.Errorf("%s: %s", passWord(tg), tg.measured)
+	}
+	md := rp.markdown()
+	for _, want := range []string{"### Paired rounds", "| POST /grants cloudcdn | 16 | 2 | case | 90000 | 54000 | 0.60 |", "| median |", "**Paired rounds**"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("markdown lacks %q", want)
+		}
+	}
+
+	if tg := verdict(build([2]float64{80000, 48000}, [2]float64{90000, 54000})); passWord(tg) != "FAIL" || !strings.Contains(tg.measured, "0.60 ×, the median of 2") {
+		t.Errorf("even count: %s: %s", passWord(tg), tg.measured)
+	}
+	rp = build([2]float64{80000, 56000}, [2]float64{90000, 63000}, [2]float64{100000, 70000})
+	rp.pairs[0].cases[1].load.ok--
+	rp.compute()
+	if tg := verdict(rp); passWord(tg) != "FAIL" {
+		t.Errorf("a round with a failed request: %s: %s", passWord(tg), tg.measured)
+	}
+}
+
 // TestStormTargets: one signature is not enough; every answer must be a 200
 // with the same, new cookies.
 func TestStormTargets(t *testing.T) {
@@ -158,7 +215,16 @@ func TestParseFlags(t *testing.T) {
 		t.Errorf("command %q", o.command)
 	}
 	o, _ = parseFlags(nil)
-	if len(o.conns) != 2 || o.duration != 5*time.Second {
+	if len(o.conns) != 2 || o.duration != 5*time.Second || o.pairs != 3 {
 		t.Errorf("defaults: %+v", o)
+	}
+	if o, _ := parseFlags([]string{"-quick"}); o.pairs != 1 {
+		t.Errorf("quick: %d paired rounds, want 1", o.pairs)
+	}
+	if o, _ := parseFlags([]string{"-quick", "-pairs", "0"}); o.pairs != 0 {
+		t.Errorf("-pairs 0 with -quick: %d", o.pairs)
+	}
+	if _, err := parseFlags([]string{"-pairs", "-1"}); err == nil {
+		t.Error("-pairs -1 accepted")
 	}
 }
