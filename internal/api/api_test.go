@@ -308,6 +308,17 @@ func TestRequestIDs(t *testing.T) {
 	if a == "" || a == b {
 		t.Errorf("request ids %q, %q", a, b)
 	}
+	// A problem names the id its response header carries, on the routes
+	// dispatched before chi and on chi's.
+	for i, path := range []string{"/grants", "/sessions/revoke", "/nowhere"} {
+		id := "trace-" + strconv.Itoa(i)
+		req := httptest.NewRequest(http.MethodPost, "http://tokensvc.internal"+path, nil)
+		req.Header.Set("X-Request-Id", id)
+		resp := h.do(req)
+		if body := readBody(resp); !strings.Contains(body, `"request_id":"`+id+`"`) || resp.Header.Get("X-Request-Id") != id {
+			t.Errorf("%s: %d, X-Request-Id %q, body %s", path, resp.StatusCode, resp.Header.Get("X-Request-Id"), body)
+		}
+	}
 }
 
 // TestNewRefusesBadDeps: api.New reports every missing piece.

@@ -114,7 +114,7 @@ func (a *API) authenticate(next http.Handler) http.Handler {
 			a.render(w, r, errUnauthorized("unknown API key"))
 			return
 		}
-		if ri := info(r.Context()); ri != nil {
+		if ri := infoOf(w); ri != nil {
 			ri.apiKey = name
 		}
 		next.ServeHTTP(w, r)

@@ -2,6 +2,7 @@ package api
 
 import (
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"sync"
@@ -75,4 +76,24 @@ func TestWriteIssuedReusesWithinTheSameMaxAge(t *testing.T) {
 		})
 	}
 	wg.Wait()
+}
+
+// unwrapper is a ResponseWriter wrapper of the kind other middleware adds.
+type unwrapper struct{ http.ResponseWriter }
+
+func (u unwrapper) Unwrap() http.ResponseWriter { return u.ResponseWriter }
+
+// TestInfoOf: the request's facts are found on observe's writer, through
+// wrappers that unwrap, and nowhere else.
+func TestInfoOf(t *testing.T) {
+	ri := &reqInfo{id: "x-1"}
+	sw := &statusWriter{ResponseWriter: httptest.NewRecorder(), info: ri}
+	for name, w := range map[string]http.ResponseWriter{"direct": sw, "wrapped twice": unwrapper{unwrapper{sw}}} {
+		if infoOf(w) != ri || requestID(w) != "x-1" {
+			t.Errorf("%s: not found", name)
+		}
+	}
+	if infoOf(httptest.NewRecorder()) != nil || requestID(unwrapper{httptest.NewRecorder()}) != "" {
+		t.Error("found facts on a writer observe never saw")
+	}
 }

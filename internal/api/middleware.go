@@ -1,7 +1,6 @@
 package api
 
 import (
-	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
@@ -15,11 +14,10 @@ import (
 	"go.uber.org/zap"
 )
 
-// ctxKeyRequest carries the per-request facts middleware shares.
-type ctxKeyRequest struct{}
-
-// reqInfo is filled in as the request passes through middleware; one
-// allocation per request, not one context value per fact.
+// reqInfo is filled in as the request passes through middleware. It
+// travels with the request's ResponseWriter (observe's statusWriter), not in
+// a context value: r.WithContext copies the whole Request, two allocations
+// and some 300 bytes on every request.
 type reqInfo struct {
 	id     string
 	apiKey string  // the authenticated backend's key name, never its token
@@ -27,14 +25,25 @@ type reqInfo struct {
 	roll   rolled  // rolled's storage: no allocation of its own
 }
 
-func info(ctx context.Context) *reqInfo {
-	ri, _ := ctx.Value(ctxKeyRequest{}).(*reqInfo)
-	return ri
+// infoOf returns the reqInfo observe attached to w, looking through any
+// wrapper that has an Unwrap method (http.ResponseController's convention);
+// nil outside observe.
+func infoOf(w http.ResponseWriter) *reqInfo {
+	for {
+		switch x := w.(type) {
+		case *statusWriter:
+			return x.info
+		case interface{ Unwrap() http.ResponseWriter }:
+			w = x.Unwrap()
+		default:
+			return nil
+		}
+	}
 }
 
-// requestID returns the request's id ("" outside a request).
-func requestID(ctx context.Context) string {
-	if ri := info(ctx); ri != nil {
+// requestID returns the request's id ("" outside observe).
+func requestID(w http.ResponseWriter) string {
+	if ri := infoOf(w); ri != nil {
 		return ri.id
 	}
 	return ""
@@ -75,11 +84,13 @@ func validRequestID(s string) bool {
 	return true
 }
 
-// statusWriter records the status code and size of a response.
+// statusWriter records the status code and size of a response, and carries
+// the request's reqInfo.
 type statusWriter struct {
 	http.ResponseWriter
 	status int
 	bytes  int
+	info   *reqInfo
 }
 
 func (w *statusWriter) WriteHeader(code int) {
@@ -118,6 +129,7 @@ func (a *API) observe(route string, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		rs := &reqState{statusWriter: statusWriter{ResponseWriter: w}}
+		rs.statusWriter.info = &rs.info
 		if id := header(r.Header, "X-Request-Id"); validRequestID(id) {
 			rs.info.id = id
 		} else {
@@ -125,7 +137,7 @@ func (a *API) observe(route string, next http.Handler) http.Handler {
 		}
 		rs.idHdr[0] = rs.info.id
 		w.Header()["X-Request-Id"] = rs.idHdr[:]
-		next.ServeHTTP(&rs.statusWriter, r.WithContext(context.WithValue(r.Context(), ctxKeyRequest{}, &rs.info)))
+		next.ServeHTTP(&rs.statusWriter, r)
 		if rs.status == 0 {
 			rs.status = http.StatusOK
 		}
@@ -173,7 +185,7 @@ func (a *API) recoverer(next http.Handler) http.Handler {
 				if v == http.ErrAbortHandler {
 					panic(v)
 				}
-				a.log.Error("panic", zap.String("request_id", requestID(r.Context())),
+				a.log.Error("panic", zap.String("request_id", requestID(w)),
 					zap.String("panic", fmt.Sprint(v)), zap.StackSkip("stack", 2))
 				a.render(w, r, errInternal())
 			}

@@ -123,7 +123,7 @@ func mapError(err error) *Problem {
 func (a *API) render(w http.ResponseWriter, r *http.Request, err error) {
 	p := mapError(err)
 	if p.Status >= 500 {
-		a.log.Error("request failed", zap.String("request_id", requestID(r.Context())),
+		a.log.Error("request failed", zap.String("request_id", requestID(w)),
 			zap.String("code", p.Code), zap.Error(err))
 	}
 	h := w.Header()
@@ -147,7 +147,7 @@ func (a *API) render(w http.ResponseWriter, r *http.Request, err error) {
 	b = append(b, `,"code":"`...)
 	b = append(b, p.Code...)
 	b = append(b, `","request_id":`...)
-	b = appendJSONString(b, requestID(r.Context()))
+	b = appendJSONString(b, requestID(w))
 	b = append(b, "}\n"...)
 	h["Content-Length"] = contentLength(len(b))
 	w.WriteHeader(p.Status)

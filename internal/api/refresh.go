@@ -23,9 +23,9 @@ type rolled struct {
 }
 
 // rolledFrom returns what the rolling middleware left for the handler (in
-// the request's reqInfo: no context value of its own, no allocation).
-func rolledFrom(ctx context.Context) *rolled {
-	if ri := info(ctx); ri != nil {
+// the request's reqInfo: no allocation of its own).
+func rolledFrom(w http.ResponseWriter) *rolled {
+	if ri := infoOf(w); ri != nil {
 		return ri.rolled
 	}
 	return nil
@@ -70,8 +70,8 @@ func (a *API) rolling(next http.Handler) http.Handler {
 		if res.iss != nil {
 			a.writeIssued(w.Header(), res.iss, now)
 		}
-		// observe, first in the router, always put a reqInfo there.
-		ri := info(r.Context())
+		// observe, outermost on every route, always attached a reqInfo to w.
+		ri := infoOf(w)
 		ri.roll = res
 		ri.rolled = &ri.roll
 		next.ServeHTTP(w, r)
@@ -147,7 +147,7 @@ type refreshResponse struct {
 // cookies while the session lives. The cookies are the ones the middleware
 // re-issued, or the current ones (shared, not re-signed, while fresh).
 func (a *API) postRefresh(w http.ResponseWriter, r *http.Request) {
-	res := rolledFrom(r.Context())
+	res := rolledFrom(w)
 	now := a.now()
 	iss, outcome := res.iss, "resigned"
 	if iss == nil {
@@ -180,7 +180,7 @@ func (a *API) postRefresh(w http.ResponseWriter, r *http.Request) {
 // 204 with no Set-Cookie when nothing is due; 200 with the new cookies
 // (headers and body) when they were re-issued.
 func (a *API) postTouch(w http.ResponseWriter, r *http.Request) {
-	res := rolledFrom(r.Context())
+	res := rolledFrom(w)
 	if res.iss == nil {
 		a.refreshed(string(res.rule.Role), "unchanged")
 		w.Header().Set("Cache-Control", "no-store")
