@@ -356,7 +356,7 @@ func cloudcdnCheckPrefix(p string) error {
 func cloudcdnValidPrefix(p string) bool {
 	// A dot segment in the prefix could only ever match requests that
 	// Verify refuses (hasDotSegment), so it is refused here too.
-	return (strings.HasPrefix(p, "https://") || strings.HasPrefix(p, "http://")) && !strings.ContainsAny(p, "?#") &&
+	return (strings.HasPrefix(p, "https://") || strings.HasPrefix(p, "http://")) && !containsEither(p, '?', '#') &&
 		!hasDotSegment(urlPath(p))
 }
 

@@ -625,7 +625,7 @@ func gotipathHostPath(u string) (string, bool) {
 // could never match.
 func gotipathSplitPrefix(prefix string) (domain, path string, err error) {
 	hostPath, ok := gotipathHostPath(prefix)
-	if !ok || strings.ContainsAny(prefix, "?#") {
+	if !ok || containsEither(prefix, '?', '#') {
 		return "", "", gotipathErrPrefix
 	}
 	slash := strings.IndexByte(hostPath, '/')

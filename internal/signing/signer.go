@@ -281,3 +281,10 @@ func ValidCookieName(s string) bool {
 	}
 	return true
 }
+
+// containsEither reports whether s holds the byte a or the byte b: two
+// vectorized IndexByte scans, where strings.ContainsAny walks s a byte at a
+// time (a tenth of a Cloud CDN signature, for its URL prefix check).
+func containsEither(s string, a, b byte) bool {
+	return strings.IndexByte(s, a) >= 0 || strings.IndexByte(s, b) >= 0
+}
