@@ -66,12 +66,15 @@ func TestSmoke(t *testing.T) {
 	} else if s := rep.storms[0]; s.ok != s.n || s.sigs != 1 {
 		t.Logf("storm: %d/%d ok, %.0f signatures: %s", s.ok, s.n, s.sigs, s.errorText)
 	}
-	// Quick mode measures one paired round of each floor-ratio target's case.
-	if len(rep.pairs) != 2 {
-		t.Errorf("%d paired cases, want 2 (grants and refresh at 16 connections)", len(rep.pairs))
+	// Quick mode measures one paired round of each ratio target's case:
+	// grants (memory and Redis) and refresh, at 16 connections.
+	if len(rep.pairs) != 3 {
+		t.Errorf("%d paired cases, want 3", len(rep.pairs))
 	}
 	for _, p := range rep.pairs {
-		if len(p.cases) != 1 || len(p.floors) != 1 || p.cases[0].pair != 1 || p.floors[0].kind != kindFloor {
+		_, base := ratioTarget(p.caseDef)
+		base.pair = 1
+		if len(p.cases) != 1 || len(p.bases) != 1 || p.cases[0].pair != 1 || p.bases[0].caseDef != base {
 			t.Errorf("%s: rounds %+v", p.series(), p)
 		}
 	}

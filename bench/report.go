@@ -95,7 +95,7 @@ func (rp *report) judge() []target {
 		g := rp.find(func(c caseDef) bool {
 			return c.kind == kindGrants && c.format == "cloudcdn" && c.store == "memory" && c.conns == n
 		})
-		ts = append(ts, rp.ratioVerdict(fmt.Sprintf("POST /grants, Cloud CDN, memory store, logging + metrics + session write on, %d connections: ≥ 0.65 × floor req/s", n), g, 0.65))
+		ts = append(ts, rp.ratioVerdict(fmt.Sprintf("POST /grants, Cloud CDN, memory store, logging + metrics + session write on, %d connections: ≥ 0.65 × floor req/s", n), g, rp.baseFor(g), 0.65))
 		if n == 16 {
 			t := target{name: "POST /grants, Cloud CDN, memory store, 16 connections: p99 < 1 ms"}
 			if g != nil {
@@ -110,7 +110,7 @@ func (rp *report) judge() []target {
 		r := rp.find(func(c caseDef) bool {
 			return c.kind == kindRefresh && c.pool == 1 && c.store == "memory" && c.gen == bombardier && c.conns == n
 		})
-		ts = append(ts, rp.ratioVerdict(fmt.Sprintf("POST /refresh, nothing due, memory store, %d connections: ≥ 0.8 × floor req/s", n), r, 0.8))
+		ts = append(ts, rp.ratioVerdict(fmt.Sprintf("POST /refresh, nothing due, memory store, %d connections: ≥ 0.8 × floor req/s", n), r, rp.baseFor(r), 0.8))
 	}
 	for _, n := range []int{16, 64} {
 		m := rp.find(func(c caseDef) bool {
@@ -119,14 +119,10 @@ func (rp *report) judge() []target {
 		rd := rp.find(func(c caseDef) bool {
 			return c.kind == kindGrants && c.format == "cloudcdn" && c.store == "redis" && c.flushDelay == "" && c.conns == n
 		})
-		t := target{name: fmt.Sprintf("POST /grants, Cloud CDN, Redis store, %d connections: ≥ 0.5 × the memory store's grants/s", n)}
-		if m != nil && rd != nil && m.rps > 0 {
-			t.measure = true
-			q := rd.rps / m.rps
-			t.measured = fmt.Sprintf("%.2f × (%.0f vs %.0f req/s)", q, rd.rps, m.rps)
-			t.pass = q >= 0.5 && clean(rd)
+		if m == nil {
+			rd = nil
 		}
-		ts = append(ts, t)
+		ts = append(ts, rp.ratioVerdict(fmt.Sprintf("POST /grants, Cloud CDN, Redis store, %d connections: ≥ 0.5 × the memory store's grants/s", n), rd, m, 0.5))
 	}
 	for _, n := range []int{16, 64} {
 		r := rp.find(func(c caseDef) bool {
@@ -162,6 +158,15 @@ func (rp *report) judge() []target {
 // clean says every request of r was answered 2xx.
 func clean(r *result) bool { return r.load.requests > 0 && r.load.ok == r.load.requests }
 
+// baseFor is the floor run a floor-ratio target's case r is compared with
+// in the main table (nil for a nil r).
+func (rp *report) baseFor(r *result) *result {
+	if r == nil {
+		return nil
+	}
+	return rp.floorFor(r.caseDef)
+}
+
 // pairedFor is the paired rounds of the case c, if the run measured them.
 func (rp *report) pairedFor(c caseDef) *paired {
 	for _, p := range rp.pairs {
@@ -172,24 +177,25 @@ func (rp *report) pairedFor(c caseDef) *paired {
 	return nil
 }
 
-// ratioVerdict judges a floor-ratio target on r's paired rounds when the run
-// has them (the median round; every round's case must be clean), else on r's
-// ratio to the run's floor.
-func (rp *report) ratioVerdict(name string, r *result, want float64) target {
+// ratioVerdict judges a ratio target of r to base: on r's paired rounds
+// when the run has them (the median round; every round's case must be
+// clean), else on the main table's two runs.
+func (rp *report) ratioVerdict(name string, r, base *result, want float64) target {
 	t := target{name: name}
-	if r == nil {
+	if r == nil || base == nil || base.rps <= 0 {
 		return t
 	}
 	t.measure = true
+	q := r.rps / base.rps
+	table := fmt.Sprintf("%.2f × (%.0f vs %.0f req/s)", q, r.rps, base.rps)
 	p := rp.pairedFor(r.caseDef)
 	if p == nil || len(p.cases) == 0 {
-		t.measured = fmt.Sprintf("%.2f × (%.0f vs %.0f req/s)", r.ratio, r.rps, r.rps/r.ratio)
-		t.pass = r.ratio >= want && clean(r)
+		t.measured = table
+		t.pass = q >= want && clean(r)
 		return t
 	}
 	m := p.median()
-	t.measured = fmt.Sprintf("%.2f ×, the median of %d paired rounds (%s); against the run's floor %.2f × (%.0f vs %.0f req/s)",
-		m, len(p.cases), fmtRatios(p.ratios()), r.ratio, r.rps, r.rps/r.ratio)
+	t.measured = fmt.Sprintf("%.2f ×, the median of %d paired rounds (%s); the main table's runs: %s", m, len(p.cases), fmtRatios(p.ratios()), table)
 	t.pass = m >= want && clean(r)
 	for _, c := range p.cases {
 		t.pass = t.pass && clean(c)
@@ -197,21 +203,21 @@ func (rp *report) ratioVerdict(name string, r *result, want float64) target {
 	return t
 }
 
-var pairColumns = []string{"case", "conns", "round", "first", "floor req/s", "case req/s", "× floor", "case p99", "errors"}
+var pairColumns = []string{"case", "conns", "round", "base", "first", "base req/s", "case req/s", "case ÷ base", "case p99", "errors"}
 
 func (p *paired) rows() [][]string {
 	var out [][]string
 	rs := p.ratios()
+	_, base := ratioTarget(p.caseDef)
 	for i, c := range p.cases {
-		first := "floor"
+		first := "base"
 		if i%2 == 1 {
 			first = "case"
 		}
-		out = append(out, []string{p.label(), fmt.Sprint(p.conns), fmt.Sprint(i + 1), first,
-			fmt.Sprintf("%.0f", p.floors[i].rps), fmt.Sprintf("%.0f", c.rps), fmtNum(rs[i], 2), fmtDur(c.load.p99), fmtErrors(c)})
+		out = append(out, []string{p.label(), fmt.Sprint(p.conns), fmt.Sprint(i + 1), baseName(base), first,
+			fmt.Sprintf("%.0f", p.bases[i].rps), fmt.Sprintf("%.0f", c.rps), fmtNum(rs[i], 2), fmtDur(c.load.p99), fmtErrors(c)})
 	}
-	out = append(out, []string{p.label(), fmt.Sprint(p.conns), "median", "", "", "", fmtNum(p.median(), 2), "", ""})
-	return out
+	return append(out, []string{p.label(), fmt.Sprint(p.conns), "median", "", "", "", "", fmtNum(p.median(), 2), "", ""})
 }
 
 // fmtDur prints a latency with a sensible unit.
@@ -305,7 +311,7 @@ func (rp *report) table() string {
 		w.Flush()
 	}
 	if len(rp.pairs) > 0 {
-		b.WriteString("\npaired rounds (floor and case back to back)\n")
+		b.WriteString("\npaired rounds (the ratio targets' case and its base back to back)\n")
 		w = tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
 		fmt.Fprintln(w, strings.Join(pairColumns, "\t"))
 		for _, p := range rp.pairs {
@@ -380,8 +386,8 @@ func (rp *report) markdown() string {
 	}
 	p(".\n")
 	if len(rp.pairs) > 0 {
-		p("- **Paired rounds** (the two floor-ratio targets): after the main table, each targeted case and the floor run back to back %d more times, each a fresh process with the same warm-up and measured time, the floor first in odd rounds and the case first in even ones. ", len(rp.pairs[0].cases))
-		p("A round's ratio is the case's requests/s over that round's floor; the verdict takes the median round. The machine's speed drifts over a run by more than the targets' margins (compare the floor's first and last rows, or the replay rows, between runs), and two runs seconds apart share most of the drift.\n")
+		p("- **Paired rounds** (the ratio targets: grants and refresh against the floor, the Redis store against the memory store): after the main table, each targeted case and its base run back to back %d more times, each a fresh process with the same warm-up and measured time, the base first in odd rounds and the case first in even ones. ", len(rp.pairs[0].cases))
+		p("A round's ratio is the case's requests/s over that round's base; the verdict takes the median round. The machine's speed drifts over a run by more than the targets' margins (compare the floor's first and last rows, or the replay rows, between runs), and two runs seconds apart share most of the drift.\n")
 	}
 	p("- *server CPU µs/req* is the server process's utime+stime from `/proc/PID/stat` (all threads) over the run, divided by the requests served; *server cores* is that CPU over the run's wall time. ")
 	p("Near 1.0 the server's core was the limit; well below it, the generator was (or other work took the core: *others on server core* is the core's busy time, from `/proc/stat`, that the case's own processes did not use, hypervisor steal included). *× floor CPU* is the floor's CPU per request over the case's: the throughput ratio the case would have if the server's core alone were the limit.\n")
@@ -420,7 +426,7 @@ func (rp *report) markdown() string {
 		p("\n")
 	}
 	if len(rp.pairs) > 0 {
-		p("### Paired rounds\n\nThe floor-ratio targets' cases, run again against a floor run right next to them (see Method); the verdict takes the median round.\n\n")
+		p("### Paired rounds\n\nThe ratio targets' cases, run again next to their base (the floor, or the memory store for the Redis target; see Method); the verdict takes the median round.\n\n")
 		b.WriteString(mdHeader(pairColumns))
 		for _, pr := range rp.pairs {
 			for _, row := range pr.rows() {
@@ -432,7 +438,7 @@ func (rp *report) markdown() string {
 	p("![requests/s and p99 against connections](performance.svg)\n\n")
 
 	p("## Targets\n\n")
-	p("From the issue; judged on this run only (a case with any failed request fails its target; the floor ratios on the paired rounds when the run has them).\n\n")
+	p("From the issue; judged on this run only (a case with any failed request fails its target; the ratio targets on the paired rounds when the run has them).\n\n")
 	b.WriteString(mdHeader([]string{"target", "measured", "verdict"}))
 	for _, t := range rp.targets {
 		m := t.measured

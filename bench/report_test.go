@@ -90,7 +90,7 @@ func TestPairedRounds(t *testing.T) {
 		p := &paired{caseDef: g}
 		for i, r := range rounds {
 			f, c := round(i+1, r[0], r[1])
-			p.floors, p.cases = append(p.floors, f), append(p.cases, c)
+			p.bases, p.cases = append(p.bases, f), append(p.cases, c)
 		}
 		rp.pairs = []*paired{p}
 		rp.compute()
@@ -111,11 +111,11 @@ func TestPairedRounds(t *testing.T) {
 		t.Errorf("median %v, want 0.66", m)
 	}
 	tg := verdict(rp)
-	if passWord(tg) != "PASS" || !strings.Contains(tg.measured, "median of 3 paired rounds (0.70, 0.60, 0.66)") || !strings.Contains(tg.measured, "0.50 ×") {
+	if passWord(tg) != "PASS" || !strings.Contains(tg.measured, "median of 3 paired rounds (0.70, 0.60, 0.66)") || !strings.Contains(tg.measured, "main table's runs: 0.50 ×") {
 		t.Errorf("%s: %s", passWord(tg), tg.measured)
 	}
 	md := rp.markdown()
-	for _, want := range []string{"### Paired rounds", "| POST /grants cloudcdn | 16 | 2 | case | 90000 | 54000 | 0.60 |", "| median |", "**Paired rounds**"} {
+	for _, want := range []string{"### Paired rounds", "| POST /grants cloudcdn | 16 | 2 | floor | case | 90000 | 54000 | 0.60 |", "| median |", "**Paired rounds**"} {
 		if !strings.Contains(md, want) {
 			t.Errorf("markdown lacks %q", want)
 		}
@@ -129,6 +129,39 @@ func TestPairedRounds(t *testing.T) {
 	rp.compute()
 	if tg := verdict(rp); passWord(tg) != "FAIL" {
 		t.Errorf("a round with a failed request: %s: %s", passWord(tg), tg.measured)
+	}
+}
+
+// TestPairedRedisRounds: the Redis target's rounds run against the memory
+// store, and its verdict takes their median.
+func TestPairedRedisRounds(t *testing.T) {
+	mem := caseDef{kind: kindGrants, format: "cloudcdn", store: "memory", gen: bombardier, conns: 64}
+	rd := mem
+	rd.store = "redis"
+	if want, base := ratioTarget(rd); want != 0.5 || base != mem {
+		t.Fatalf("ratioTarget(redis) = %v, %+v", want, base)
+	}
+	rp := &report{results: []*result{
+		res(caseDef{kind: kindFloor, gen: bombardier, conns: 64, round: 1}, 90000, 11, time.Millisecond),
+		res(mem, 50000, 20, time.Millisecond), res(rd, 20000, 30, 4*time.Millisecond),
+	}}
+	p := &paired{caseDef: rd}
+	for i, r := range [][2]float64{{40000, 22000}, {44000, 21000}, {42000, 21500}} {
+		b, c := mem, rd
+		b.pair, c.pair = i+1, i+1
+		p.bases, p.cases = append(p.bases, res(b, r[0], 20, time.Millisecond)), append(p.cases, res(c, r[1], 30, 4*time.Millisecond))
+	}
+	rp.pairs = []*paired{p}
+	rp.compute()
+	for _, tg := range rp.targets {
+		if strings.HasPrefix(tg.name, "POST /grants, Cloud CDN, Redis store, 64 connections") {
+			if passWord(tg) != "PASS" || !strings.Contains(tg.measured, "0.51 ×, the median of 3 paired rounds (0.55, 0.48, 0.51); the main table's runs: 0.40 ×") {
+				t.Errorf("%s: %s", passWord(tg), tg.measured)
+			}
+		}
+	}
+	if md := rp.markdown(); !strings.Contains(md, "| POST /grants cloudcdn | 64 | 1 | memory store | base | 40000 | 22000 | 0.55 |") {
+		t.Errorf("markdown lacks the Redis round:\n%s", md)
 	}
 }
 
