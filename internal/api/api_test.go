@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -286,6 +287,50 @@ func TestLogsHoldNoSecrets(t *testing.T) {
 		if regexp.MustCompile(`[gu]\.[A-Za-z0-9_-]{43}`).MatchString(logs) {
 			t.Errorf("%s: logs contain a session id", sk.name)
 		}
+	}
+}
+
+// TestRequestStateIsNotCarriedOver: observe reuses its per-request state;
+// nothing of one request (its API key name, its id) shows in another's
+// access log line, with requests of both kinds running at once.
+func TestRequestStateIsNotCarriedOver(t *testing.T) {
+	h := newHarness(t, stores(t)[0], []string{"cloudcdn"})
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Go(func() {
+			for j := range 25 {
+				if (i+j)%2 == 0 {
+					h.do(h.backendReq(http.MethodPost, "/grants", `{"role":"GUEST_NEW","subject":"guest_a"}`))
+				} else {
+					h.do(httptest.NewRequest(http.MethodGet, "http://tokensvc.internal/healthz", nil))
+				}
+			}
+		})
+	}
+	wg.Wait()
+	ids := map[string]bool{}
+	n := 0
+	for _, line := range strings.Split(strings.TrimSpace(h.logs.String()), "\n") {
+		var e struct {
+			Msg    string `json:"msg"`
+			Route  string `json:"route"`
+			ID     string `json:"request_id"`
+			APIKey string `json:"api_key"`
+		}
+		if json.Unmarshal([]byte(line), &e) != nil || e.Msg != "request" {
+			continue
+		}
+		n++
+		if ids[e.ID] {
+			t.Errorf("request id %q logged twice", e.ID)
+		}
+		ids[e.ID] = true
+		if (e.Route == "/grants") != (e.APIKey == "backend") {
+			t.Errorf("%s logged with api_key %q", e.Route, e.APIKey)
+		}
+	}
+	if n != 200 {
+		t.Errorf("%d access log lines, want 200", n)
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -111,13 +112,17 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
-// reqState is everything observe needs for one request, in one allocation:
-// the status recorder, the facts later middleware fills in, the request id
-// header value and the log fields.
+// reqState is everything observe needs for one request: the status
+// recorder, the facts later middleware fills in and the log fields. It is
+// some 900 bytes, so observe takes it from a pool and returns it, zeroed,
+// once the request is logged. Nothing may keep a pointer into it past the
+// handler's return: not the ResponseWriter (net/http's rule for every
+// handler), not its reqInfo, and not a header value (the response headers
+// are written after observe returns when a handler wrote none, which is why
+// the X-Request-Id value is a slice of its own).
 type reqState struct {
 	statusWriter
 	info   reqInfo
-	idHdr  [1]string
 	fields [7]zap.Field
 }
 
@@ -128,15 +133,14 @@ func (a *API) observe(route string, next http.Handler) http.Handler {
 	ids := a.ids
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		rs := &reqState{statusWriter: statusWriter{ResponseWriter: w}}
-		rs.statusWriter.info = &rs.info
+		rs := reqStates.Get().(*reqState)
+		rs.statusWriter = statusWriter{ResponseWriter: w, info: &rs.info}
 		if id := header(r.Header, "X-Request-Id"); validRequestID(id) {
 			rs.info.id = id
 		} else {
 			rs.info.id = ids.next()
 		}
-		rs.idHdr[0] = rs.info.id
-		w.Header()["X-Request-Id"] = rs.idHdr[:]
+		w.Header()["X-Request-Id"] = []string{rs.info.id}
 		next.ServeHTTP(&rs.statusWriter, r)
 		if rs.status == 0 {
 			rs.status = http.StatusOK
@@ -161,8 +165,15 @@ func (a *API) observe(route string, next http.Handler) http.Handler {
 			}
 			ce.Write(f...)
 		}
+		*rs = reqState{}
+		reqStates.Put(rs)
 	})
 }
+
+// reqStates holds the zeroed reqStates of finished requests. A request that
+// panics past the recoverer (http.ErrAbortHandler) leaves its state to the
+// garbage collector.
+var reqStates = sync.Pool{New: func() any { return new(reqState) }}
 
 // methodLabel keeps the method label (and log field) a closed set: any
 // client may send any method token, and each new one would be a new metric
