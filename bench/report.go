@@ -78,6 +78,9 @@ type target struct {
 	measured string
 	pass     bool
 	measure  bool // false: the run did not measure it
+	// unsettled: the paired rounds disagree, so the run cannot say (never
+	// a pass).
+	unsettled bool
 }
 
 func (rp *report) find(match func(caseDef) bool) *result {
@@ -200,7 +203,28 @@ func (rp *report) ratioVerdict(name string, r, base *result, want float64) targe
 	for _, c := range p.cases {
 		t.pass = t.pass && clean(c)
 	}
+	if !p.settled() {
+		t.unsettled, t.pass = true, false
+		t.measured += fmt.Sprintf("; fewer than half the rounds within %.2f of the median: the machine's speed moved within rounds, run it again", settleBand)
+	}
 	return t
+}
+
+// settleBand is how far from the median a round may be and still agree.
+const settleBand = 0.05
+
+// settled says at least half the rounds (rounded up; the median's own
+// included) lie within settleBand of the median. When they do not, the
+// machine's speed moved within rounds (a floor slower than the case next to
+// it, say) and the median says little.
+func (p *paired) settled() bool {
+	m, n := p.median(), 0
+	for _, r := range p.ratios() {
+		if math.Abs(r-m) <= settleBand+1e-9 {
+			n++
+		}
+	}
+	return 2*n >= len(p.cases)+1 || len(p.cases) == 1
 }
 
 var pairColumns = []string{"case", "conns", "round", "base", "first", "base req/s", "case req/s", "case ÷ base", "case p99", "errors"}
@@ -286,6 +310,8 @@ func passWord(t target) string {
 	switch {
 	case !t.measure:
 		return "not measured"
+	case t.unsettled:
+		return "UNSETTLED"
 	case t.pass:
 		return "PASS"
 	}
@@ -387,7 +413,7 @@ func (rp *report) markdown() string {
 	p(".\n")
 	if len(rp.pairs) > 0 {
 		p("- **Paired rounds** (the ratio targets: grants and refresh against the floor, the Redis store against the memory store): after the main table, each targeted case and its base run back to back %d more times, each a fresh process with the same warm-up and measured time, the base first in odd rounds and the case first in even ones. ", len(rp.pairs[0].cases))
-		p("A round's ratio is the case's requests/s over that round's base; the verdict takes the median round. The machine's speed drifts over a run by more than the targets' margins (compare the floor's first and last rows, or the replay rows, between runs), and two runs seconds apart share most of the drift.\n")
+		p("A round's ratio is the case's requests/s over that round's base; the verdict takes the median round, and is UNSETTLED (never a pass) when fewer than half the rounds lie within %.2f of the median. The machine's speed drifts over a run by more than the targets' margins (compare the floor's first and last rows, or the replay rows, between runs), and two runs seconds apart share most of the drift.\n", settleBand)
 	}
 	p("- *server CPU µs/req* is the server process's utime+stime from `/proc/PID/stat` (all threads) over the run, divided by the requests served; *server cores* is that CPU over the run's wall time. ")
 	p("Near 1.0 the server's core was the limit; well below it, the generator was (or other work took the core: *others on server core* is the core's busy time, from `/proc/stat`, that the case's own processes did not use, hypervisor steal included). *× floor CPU* is the floor's CPU per request over the case's: the throughput ratio the case would have if the server's core alone were the limit.\n")

@@ -124,6 +124,14 @@ func TestPairedRounds(t *testing.T) {
 	if tg := verdict(build([2]float64{80000, 48000}, [2]float64{90000, 54000})); passWord(tg) != "FAIL" || !strings.Contains(tg.measured, "0.60 ×, the median of 2") {
 		t.Errorf("even count: %s: %s", passWord(tg), tg.measured)
 	}
+	// Rounds that disagree (a floor that slowed within its round) settle
+	// nothing, even with a median above the target.
+	if tg := verdict(build([2]float64{80000, 55200}, [2]float64{57000, 55000}, [2]float64{90000, 73800})); passWord(tg) != "UNSETTLED" || !strings.Contains(tg.measured, "run it again") {
+		t.Errorf("rounds 0.69, 0.96, 0.82: %s: %s", passWord(tg), tg.measured)
+	}
+	if tg := verdict(build([2]float64{80000, 57600}, [2]float64{57000, 55000}, [2]float64{90000, 63000})); passWord(tg) != "PASS" {
+		t.Errorf("rounds 0.72, 0.96, 0.70 (two agree): %s: %s", passWord(tg), tg.measured)
+	}
 	rp = build([2]float64{80000, 56000}, [2]float64{90000, 63000}, [2]float64{100000, 70000})
 	rp.pairs[0].cases[1].load.ok--
 	rp.compute()
