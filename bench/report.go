@@ -200,8 +200,11 @@ func (rp *report) ratioVerdict(name string, r, base *result, want float64) targe
 	m := p.median()
 	t.measured = fmt.Sprintf("%.2f ×, the median of %d paired rounds (%s); the main table's runs: %s", m, len(p.cases), fmtRatios(p.ratios()), table)
 	t.pass = m >= want && clean(r)
-	for _, c := range p.cases {
-		t.pass = t.pass && clean(c)
+	for i, c := range p.cases {
+		// A failed request in either run of a round fails the target; a
+		// base that served nothing makes the round's ratio NaN, which
+		// compares false above.
+		t.pass = t.pass && clean(c) && clean(p.bases[i])
 	}
 	if !p.settled() {
 		t.unsettled, t.pass = true, false
@@ -224,7 +227,7 @@ func (p *paired) settled() bool {
 			n++
 		}
 	}
-	return 2*n >= len(p.cases)+1 || len(p.cases) == 1
+	return n >= (len(p.cases)+1)/2
 }
 
 var pairColumns = []string{"case", "conns", "round", "base", "first", "base req/s", "case req/s", "case ÷ base", "case p99", "errors"}

@@ -132,6 +132,16 @@ func TestPairedRounds(t *testing.T) {
 	if tg := verdict(build([2]float64{80000, 57600}, [2]float64{57000, 55000}, [2]float64{90000, 63000})); passWord(tg) != "PASS" {
 		t.Errorf("rounds 0.72, 0.96, 0.70 (two agree): %s: %s", passWord(tg), tg.measured)
 	}
+	// With an even count, half the rounds within the band settle it.
+	if tg := verdict(build([2]float64{80000, 56000}, [2]float64{90000, 63900}, [2]float64{100000, 90000}, [2]float64{100000, 50000})); passWord(tg) == "UNSETTLED" {
+		t.Errorf("rounds 0.70, 0.71, 0.90, 0.50: %s: %s", passWord(tg), tg.measured)
+	}
+	rp = build([2]float64{80000, 56000}, [2]float64{90000, 63000}, [2]float64{100000, 70000})
+	rp.pairs[0].bases[2].load.ok--
+	rp.compute()
+	if tg := verdict(rp); passWord(tg) != "FAIL" {
+		t.Errorf("a round whose floor failed a request: %s: %s", passWord(tg), tg.measured)
+	}
 	rp = build([2]float64{80000, 56000}, [2]float64{90000, 63000}, [2]float64{100000, 70000})
 	rp.pairs[0].cases[1].load.ok--
 	rp.compute()

@@ -192,6 +192,9 @@ func TestLogoutWithTheStoreDown(t *testing.T) {
 	if strings.Contains(body, "hunter2") || strings.Contains(body, "10.0.0.9") {
 		t.Errorf("problem leaks the upstream error: %s", body)
 	}
+	if cc := resp.Header.Get("Cache-Control"); cc != `no-store, no-cache="Set-Cookie"` {
+		t.Errorf("Cache-Control %q on a problem that clears cookies", cc)
+	}
 	if want := map[string]string{"tokensvc_session": sid}; !maps.Equal(b.cookies, want) {
 		t.Errorf("browser holds %v after the failed logout, want only its session cookie", b.cookies)
 	}

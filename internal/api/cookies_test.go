@@ -83,6 +83,11 @@ type unwrapper struct{ http.ResponseWriter }
 
 func (u unwrapper) Unwrap() http.ResponseWriter { return u.ResponseWriter }
 
+// selfUnwrapper is a broken wrapper: it unwraps to itself.
+type selfUnwrapper struct{ http.ResponseWriter }
+
+func (u *selfUnwrapper) Unwrap() http.ResponseWriter { return u }
+
 // TestInfoOf: the request's facts are found on observe's writer, through
 // wrappers that unwrap, and nowhere else.
 func TestInfoOf(t *testing.T) {
@@ -95,5 +100,8 @@ func TestInfoOf(t *testing.T) {
 	}
 	if infoOf(httptest.NewRecorder()) != nil || requestID(unwrapper{httptest.NewRecorder()}) != "" {
 		t.Error("found facts on a writer observe never saw")
+	}
+	if infoOf(&selfUnwrapper{}) != nil {
+		t.Error("found facts on a wrapper that unwraps to itself")
 	}
 }

@@ -30,7 +30,7 @@ type reqInfo struct {
 // wrapper that has an Unwrap method (http.ResponseController's convention);
 // nil outside observe.
 func infoOf(w http.ResponseWriter) *reqInfo {
-	for {
+	for range 16 { // a bound, against a wrapper that unwraps to itself
 		switch x := w.(type) {
 		case *statusWriter:
 			return x.info
@@ -40,6 +40,7 @@ func infoOf(w http.ResponseWriter) *reqInfo {
 			return nil
 		}
 	}
+	return nil
 }
 
 // requestID returns the request's id ("" outside observe).
@@ -119,7 +120,9 @@ func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 // handler's return: not the ResponseWriter (net/http's rule for every
 // handler), not its reqInfo, and not a header value (the response headers
 // are written after observe returns when a handler wrote none, which is why
-// the X-Request-Id value is a slice of its own).
+// the X-Request-Id value is a slice of its own). The log fields are encoded
+// as the line is written (zap's JSON core); a core that kept Field values
+// past Write would see them zeroed.
 type reqState struct {
 	statusWriter
 	info   reqInfo

@@ -132,6 +132,9 @@ func (a *API) render(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	h["Content-Type"] = hdrProblemJSON
 	h["Cache-Control"] = hdrNoStore
+	if _, ok := h["Set-Cookie"]; ok {
+		setCookieNoStore(h) // a problem that clears cookies (a logout the store failed)
+	}
 	h["X-Content-Type-Options"] = hdrNoSniff
 	b := make([]byte, 0, 256)
 	b = append(b, `{"type":"urn:tokensvc:problem:`...)
