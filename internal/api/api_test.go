@@ -209,6 +209,26 @@ func TestLogoutWithTheStoreDown(t *testing.T) {
 	wantProblem(t, h.browserPost(stolen, "/refresh"), http.StatusUnauthorized, "login_required")
 }
 
+// TestClientGoneIsNotAnError: a request whose client went away before the
+// store answered is logged as canceled, not as a failure of tokensvc.
+func TestClientGoneIsNotAnError(t *testing.T) {
+	h := newHarness(t, stores(t)[0], []string{"cloudcdn"})
+	b := newBrowser()
+	h.grant(b, "LOGGED_IN", "user_42")
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	req := httptest.NewRequestWithContext(ctx, http.MethodPost, "http://tokensvc.internal/logout", nil)
+	req.Header.Set("Origin", origin)
+	req.Header.Set("Cookie", b.header())
+	if resp := h.do(req); resp.StatusCode < 500 {
+		t.Fatalf("logout with a canceled context: %d", resp.StatusCode)
+	}
+	logs := h.logs.String()
+	if !strings.Contains(logs, `"msg":"request canceled"`) || strings.Contains(logs, `"level":"error"`) {
+		t.Errorf("a gone client logged as an error:\n%s", logs)
+	}
+}
+
 // TestMetrics: the names follow the naming guide, and no label carries a
 // subject, a session id or a raw path.
 func TestMetrics(t *testing.T) {

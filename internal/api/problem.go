@@ -119,10 +119,15 @@ func mapError(err error) *Problem {
 }
 
 // render writes err as application/problem+json. A problem that maps to a
-// 5xx is logged with the real error and the request id.
+// 5xx is logged with the real error and the request id: at Error, unless
+// the client went away first (its request context canceled), which is no
+// failure of tokensvc's and nobody reads the answer.
 func (a *API) render(w http.ResponseWriter, r *http.Request, err error) {
 	p := mapError(err)
-	if p.Status >= 500 {
+	switch {
+	case p.Status >= 500 && errors.Is(err, context.Canceled):
+		a.log.Info("request canceled", zap.String("request_id", requestID(w)), zap.String("code", p.Code))
+	case p.Status >= 500:
 		a.log.Error("request failed", zap.String("request_id", requestID(w)),
 			zap.String("code", p.Code), zap.Error(err))
 	}
