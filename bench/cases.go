@@ -245,20 +245,7 @@ func (h *harness) runCases(ctx context.Context, rep *report) error {
 	cases := plan(h.o)
 	for i, c := range cases {
 		h.logf("[%d/%d] %s, %d connections", i+1, len(cases), c.series(), c.conns)
-		var r *result
-		var err error
-		switch c.kind {
-		case kindFloor:
-			r, err = h.floorCase(ctx, c)
-		case kindGrants:
-			r, err = h.grantsCase(ctx, c)
-		case kindRefresh:
-			r, err = h.refreshCase(ctx, c)
-		case kindResign:
-			r, err = h.resignCase(ctx, c, rep)
-		case kindReplay:
-			r, err = h.replayCase(ctx, c)
-		}
+		r, err := h.runCase(ctx, c, rep)
 		if err != nil {
 			return fmt.Errorf("%s, %d connections: %w", c.series(), c.conns, err)
 		}
@@ -286,6 +273,23 @@ func (h *harness) runCases(ctx context.Context, rep *report) error {
 		rep.storms = append(rep.storms, s)
 	}
 	return nil
+}
+
+// runCase measures one case of any kind.
+func (h *harness) runCase(ctx context.Context, c caseDef, rep *report) (*result, error) {
+	switch c.kind {
+	case kindFloor:
+		return h.floorCase(ctx, c)
+	case kindGrants:
+		return h.grantsCase(ctx, c)
+	case kindRefresh:
+		return h.refreshCase(ctx, c)
+	case kindResign:
+		return h.resignCase(ctx, c, rep)
+	case kindReplay:
+		return h.replayCase(ctx, c)
+	}
+	return nil, fmt.Errorf("unknown case kind %q", c.kind)
 }
 
 // ratioTarget is the ratio for the cases that have one, and the
@@ -356,33 +360,22 @@ func fmtRatios(rs []float64) string {
 func (h *harness) pairedRounds(ctx context.Context, c caseDef) (*paired, error) {
 	_, base := ratioTarget(c)
 	p := &paired{caseDef: c}
-	run := func(c caseDef) (*result, error) {
-		switch c.kind {
-		case kindFloor:
-			return h.floorCase(ctx, c)
-		case kindGrants:
-			return h.grantsCase(ctx, c)
-		}
-		return h.refreshCase(ctx, c)
-	}
 	for i := 1; i <= h.o.pairs; i++ {
 		bc, cc := base, c
 		bc.pair, cc.pair = i, i
-		first, second := bc, cc
-		if i%2 == 0 {
-			first, second = cc, bc
+		var b, r *result
+		var err error
+		if i%2 == 1 {
+			if b, err = h.runCase(ctx, bc, nil); err == nil {
+				r, err = h.runCase(ctx, cc, nil)
+			}
+		} else {
+			if r, err = h.runCase(ctx, cc, nil); err == nil {
+				b, err = h.runCase(ctx, bc, nil)
+			}
 		}
-		r1, err := run(first)
 		if err != nil {
 			return nil, err
-		}
-		r2, err := run(second)
-		if err != nil {
-			return nil, err
-		}
-		b, r := r1, r2
-		if i%2 == 0 {
-			b, r = r2, r1
 		}
 		h.logf("    round %d: %s %.0f req/s, case %.0f req/s (%s)", i, baseName(base), b.rps, r.rps, r.load.codes)
 		p.bases, p.cases = append(p.bases, b), append(p.cases, r)

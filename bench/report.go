@@ -92,12 +92,19 @@ func (rp *report) find(match func(caseDef) bool) *result {
 	return nil
 }
 
+// targeted is the main table's case of the ratio target want (see
+// ratioTarget) at conns connections.
+func (rp *report) targeted(want float64, conns int) *result {
+	return rp.find(func(c caseDef) bool {
+		w, _ := ratioTarget(c)
+		return w == want && c.conns == conns
+	})
+}
+
 func (rp *report) judge() []target {
 	var ts []target
 	for _, n := range []int{16, 64} {
-		g := rp.find(func(c caseDef) bool {
-			return c.kind == kindGrants && c.format == "cloudcdn" && c.store == "memory" && c.conns == n
-		})
+		g := rp.targeted(0.65, n)
 		ts = append(ts, rp.ratioVerdict(fmt.Sprintf("POST /grants, Cloud CDN, memory store, logging + metrics + session write on, %d connections: ≥ 0.65 × floor req/s", n), g, rp.baseFor(g), 0.65))
 		if n == 16 {
 			t := target{name: "POST /grants, Cloud CDN, memory store, 16 connections: p99 < 1 ms"}
@@ -110,20 +117,15 @@ func (rp *report) judge() []target {
 		}
 	}
 	for _, n := range []int{16, 64} {
-		r := rp.find(func(c caseDef) bool {
-			return c.kind == kindRefresh && c.pool == 1 && c.store == "memory" && c.gen == bombardier && c.conns == n
-		})
+		r := rp.targeted(0.8, n)
 		ts = append(ts, rp.ratioVerdict(fmt.Sprintf("POST /refresh, nothing due, memory store, %d connections: ≥ 0.8 × floor req/s", n), r, rp.baseFor(r), 0.8))
 	}
 	for _, n := range []int{16, 64} {
-		m := rp.find(func(c caseDef) bool {
-			return c.kind == kindGrants && c.format == "cloudcdn" && c.store == "memory" && c.conns == n
-		})
-		rd := rp.find(func(c caseDef) bool {
-			return c.kind == kindGrants && c.format == "cloudcdn" && c.store == "redis" && c.flushDelay == "" && c.conns == n
-		})
-		if m == nil {
-			rd = nil
+		var m *result
+		rd := rp.targeted(0.5, n)
+		if rd != nil {
+			_, base := ratioTarget(rd.caseDef)
+			m = rp.find(func(c caseDef) bool { return c == base })
 		}
 		ts = append(ts, rp.ratioVerdict(fmt.Sprintf("POST /grants, Cloud CDN, Redis store, %d connections: ≥ 0.5 × the memory store's grants/s", n), rd, m, 0.5))
 	}
@@ -324,31 +326,26 @@ func passWord(t target) string {
 // table is the plain-text report printed to stdout.
 func (rp *report) table() string {
 	var b strings.Builder
-	w := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(w, strings.Join(columns, "\t"))
+	var rows [][]string
 	for _, r := range rp.results {
-		fmt.Fprintln(w, strings.Join(r.cells(), "\t"))
+		rows = append(rows, r.cells())
 	}
-	w.Flush()
+	textTable(&b, columns, rows)
 	if len(rp.storms) > 0 {
 		b.WriteString("\nrefresh storms (200 concurrent POST /refresh, one due session, memory store)\n")
-		w = tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(w, strings.Join(stormColumns, "\t"))
+		rows = nil
 		for _, s := range rp.storms {
-			fmt.Fprintln(w, strings.Join(s.cells(), "\t"))
+			rows = append(rows, s.cells())
 		}
-		w.Flush()
+		textTable(&b, stormColumns, rows)
 	}
 	if len(rp.pairs) > 0 {
 		b.WriteString("\npaired rounds (the ratio targets' case and its base back to back)\n")
-		w = tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(w, strings.Join(pairColumns, "\t"))
+		rows = nil
 		for _, p := range rp.pairs {
-			for _, row := range p.rows() {
-				fmt.Fprintln(w, strings.Join(row, "\t"))
-			}
+			rows = append(rows, p.rows()...)
 		}
-		w.Flush()
+		textTable(&b, pairColumns, rows)
 	}
 	b.WriteString("\ntargets\n")
 	for _, t := range rp.targets {
@@ -368,6 +365,16 @@ func (rp *report) table() string {
 	}
 	fmt.Fprintf(&b, "\nload average before %s, after %s\n", rp.loadBefore, rp.loadAfter)
 	return b.String()
+}
+
+// textTable writes cols and rows to b as aligned plain-text columns.
+func textTable(b *strings.Builder, cols []string, rows [][]string) {
+	w := tabwriter.NewWriter(b, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(w, strings.Join(cols, "\t"))
+	for _, r := range rows {
+		fmt.Fprintln(w, strings.Join(r, "\t"))
+	}
+	w.Flush()
 }
 
 func mdRow(cells []string) string {
@@ -531,19 +538,17 @@ func (rp *report) reading() string {
 		fmt.Fprintf(&b, "- %s, %d connections: the floor spent %.1f µs of CPU a request, so %.2f of its rate leaves %.1f µs a request; tokensvc spent %.1f µs (%.1f µs over the floor).\n",
 			what, r.conns, f.cpuUS, want, f.cpuUS/want, r.cpuUS, r.cpuUS-f.cpuUS)
 	}
-	for _, r := range rp.results {
-		if r.kind == kindGrants && r.format == "cloudcdn" && r.store == "memory" {
-			budget(r, 0.65, "POST /grants")
+	for _, t := range []struct {
+		want float64
+		what string
+	}{{0.65, "POST /grants"}, {0.8, "POST /refresh, nothing due"}} {
+		for _, r := range rp.results {
+			if w, _ := ratioTarget(r.caseDef); w == t.want {
+				budget(r, t.want, t.what)
+			}
 		}
 	}
-	for _, r := range rp.results {
-		if r.kind == kindRefresh && r.pool == 1 && r.store == "memory" && r.gen == bombardier {
-			budget(r, 0.8, "POST /refresh, nothing due")
-		}
-	}
-	if g := rp.find(func(c caseDef) bool {
-		return c.kind == kindGrants && c.format == "cloudcdn" && c.store == "memory" && c.conns == 16
-	}); g != nil && g.rps > 0 {
+	if g := rp.targeted(0.65, 16); g != nil && g.rps > 0 {
 		fmt.Fprintf(&b, "- p99 under 1 ms at 16 connections: 16 requests always in flight at %.0f req/s wait %s on average (16 ÷ rate); the p99 was %s. Below 1 ms takes a rate well above 16 000 req/s and a tail close to the mean.\n",
 			g.rps, fmtDur(time.Duration(16/g.rps*float64(time.Second))), fmtDur(g.load.p99))
 	}

@@ -134,13 +134,12 @@ var (
 // writeJSON writes v with status: encoded by encoding/json/v2 into a pooled
 // buffer, then sent with a Content-Length in one write. (Written straight
 // to the response, a body over net/http's 2 KiB buffer switches to chunked
-// encoding: two socket writes a request instead of one.)
+// encoding: two socket writes a request instead of one.) The hand-built
+// answers (jsonout.go) go through writeAnswer instead.
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	bb := bodyBufs.Get().(*bytes.Buffer)
 	defer func() { bb.Reset(); bodyBufs.Put(bb) }()
-	if ja, ok := v.(jsonAppender); ok {
-		bb.Write(ja.appendJSON(bb.AvailableBuffer()))
-	} else if err := jsonv2.MarshalWrite(bb, v); err != nil {
+	if err := jsonv2.MarshalWrite(bb, v); err != nil {
 		// Only our own response types reach here; they always marshal.
 		http.Error(w, `{"code":"internal"}`, http.StatusInternalServerError)
 		return

@@ -121,7 +121,11 @@ func (a *API) postGrants(w http.ResponseWriter, r *http.Request) {
 	// forwards it: a new id on every privilege change, the old one revoked
 	// (reference/000 "cookie stomp": the same cookie names are overwritten).
 	if prev, _, ok := a.sessionCookie(r); ok && prev != id {
-		a.revoke(r.Context(), requestID(w), prev, "role_change")
+		// A failure is logged, not returned: the grant's own answer does
+		// not depend on it, and the old session still ends on its own.
+		if err := a.revoke(r.Context(), prev, "role_change"); err != nil {
+			a.log.Warn("revoke failed", zap.String("request_id", requestID(w)), zap.String("reason", "role_change"), zap.Error(err))
+		}
 	}
 
 	h := w.Header()
@@ -148,14 +152,13 @@ func (a *API) grantFailed(role, outcome string) {
 	}
 }
 
-// revoke deletes a grant's previous session and forgets its cookies. A
-// failure is logged, not returned: the grant's own answer does not depend on
-// it, and the old session still ends on its own.
-func (a *API) revoke(ctx context.Context, reqID, id, reason string) {
+// revoke deletes the session id, forgets its cookies and counts the
+// revocation under reason.
+func (a *API) revoke(ctx context.Context, id, reason string) error {
 	a.issuer.forget(id)
 	if err := a.store.Delete(ctx, id); err != nil {
-		a.log.Warn("revoke failed", zap.String("request_id", reqID), zap.String("reason", reason), zap.Error(err))
-		return
+		return err
 	}
 	a.metrics.inc1(a.metrics.revocations, reason)
+	return nil
 }

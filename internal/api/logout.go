@@ -22,13 +22,11 @@ type revokeResponse struct {
 // said "logged out" while the session lived on in the store.
 func (a *API) postLogout(w http.ResponseWriter, r *http.Request) {
 	if id, _, ok := a.sessionCookie(r); ok {
-		a.issuer.forget(id)
-		if err := a.store.Delete(r.Context(), id); err != nil {
+		if err := a.revoke(r.Context(), id, "logout"); err != nil {
 			a.clearCDNCookies(w.Header())
 			a.render(w, r, err)
 			return
 		}
-		a.metrics.inc1(a.metrics.revocations, "logout")
 	}
 	a.clearCookies(w.Header())
 	w.WriteHeader(http.StatusNoContent)
@@ -40,12 +38,10 @@ func (a *API) postLogout(w http.ResponseWriter, r *http.Request) {
 func (a *API) postRevoke(w http.ResponseWriter, r *http.Request) {
 	n := 0
 	if id, _, ok := a.sessionCookie(r); ok {
-		if err := a.store.Delete(r.Context(), id); err != nil {
+		if err := a.revoke(r.Context(), id, "revoke"); err != nil {
 			a.render(w, r, err)
 			return
 		}
-		a.issuer.forget(id)
-		a.metrics.inc1(a.metrics.revocations, "revoke")
 		n = 1
 	}
 	a.clearCookies(w.Header())

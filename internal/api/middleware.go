@@ -21,9 +21,11 @@ import (
 // and some 300 bytes on every request.
 type reqInfo struct {
 	id     string
-	apiKey string  // the authenticated backend's key name, never its token
-	rolled *rolled // what the rolling middleware found, for the handler
-	roll   rolled  // rolled's storage: no allocation of its own
+	apiKey string // the authenticated backend's key name, never its token
+	// rolled is what the rolling middleware found, for the handler (when
+	// hasRolled).
+	rolled    rolled
+	hasRolled bool
 }
 
 // infoOf returns the reqInfo observe attached to w, looking through any

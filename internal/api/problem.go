@@ -136,9 +136,10 @@ func (a *API) render(w http.ResponseWriter, r *http.Request, err error) {
 		h.Set(kv[0], kv[1])
 	}
 	h["Content-Type"] = hdrProblemJSON
-	h["Cache-Control"] = hdrNoStore
 	if _, ok := h["Set-Cookie"]; ok {
 		setCookieNoStore(h) // a problem that clears cookies (a logout the store failed)
+	} else {
+		h["Cache-Control"] = hdrNoStore
 	}
 	h["X-Content-Type-Options"] = hdrNoSniff
 	b := make([]byte, 0, 256)

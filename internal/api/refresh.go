@@ -25,8 +25,8 @@ type rolled struct {
 // rolledFrom returns what the rolling middleware left for the handler (in
 // the request's reqInfo: no allocation of its own).
 func rolledFrom(w http.ResponseWriter) *rolled {
-	if ri := infoOf(w); ri != nil {
-		return ri.rolled
+	if ri := infoOf(w); ri != nil && ri.hasRolled {
+		return &ri.rolled
 	}
 	return nil
 }
@@ -72,8 +72,7 @@ func (a *API) rolling(next http.Handler) http.Handler {
 		}
 		// observe, outermost on every route, always attached a reqInfo to w.
 		ri := infoOf(w)
-		ri.roll = res
-		ri.rolled = &ri.roll
+		ri.rolled, ri.hasRolled = res, true
 		next.ServeHTTP(w, r)
 	})
 }
@@ -201,7 +200,7 @@ func (a *API) postTouch(w http.ResponseWriter, r *http.Request) {
 	for _, c := range res.iss.cookies {
 		resp.Cookies = append(resp.Cookies, a.cookieJSON(c.format, c.name, c.value, now, res.iss.expires))
 	}
-	writeJSON(w, http.StatusOK, &resp)
+	writeAnswer(w, http.StatusOK, resp.appendJSON)
 }
 
 // formats lists the configured formats (computed once in New; callers must

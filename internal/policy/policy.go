@@ -84,9 +84,11 @@ type Rule struct {
 	Max     time.Duration
 }
 
-// Prefix is the path subject's cookies unlock under r: Base + subject + "/".
-// The subject must already have passed CheckSubject.
-func (r Rule) Prefix(subject string) string { return r.Base + subject + "/" }
+// Prefix is the path subject's cookies unlock under r: Base + subject + "/",
+// as "/temp/guest_abc/". It always ends in "/" (Cloud CDN matches URLPrefix
+// as a plain string prefix, so without it "guest_ab" would also unlock
+// "guest_abc"). The subject must already have passed CheckSubject.
+func (r Rule) Prefix(subject string) string { return r.URLPrefix("", subject) }
 
 // URLPrefix is Prefix under origin ("https://cdn.example.com"), built in
 // one piece: what a CDN cookie is signed for.
@@ -155,11 +157,6 @@ func (p *Policy) Decide(role Role, subject string, now time.Time) (Decision, err
 	}
 	return d, nil
 }
-
-// Prefix is the path the CDN cookies unlock: "/temp/guest_abc/". It
-// always ends in "/" (Cloud CDN matches URLPrefix as a plain string prefix,
-// so without it "guest_ab" would also unlock "guest_abc").
-func (d Decision) Prefix() string { return d.Rule.Prefix(d.Subject) }
 
 // Slide returns when a session of rule, granted at start with absolute cap
 // capAt and currently ending at ends, ends after activity at now. Hard-end

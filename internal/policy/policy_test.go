@@ -81,8 +81,8 @@ func TestDecide(t *testing.T) {
 				}
 				return
 			}
-			if d.Prefix() != tt.prefix {
-				t.Errorf("prefix = %q, want %q", d.Prefix(), tt.prefix)
+			if d.Rule.Prefix(d.Subject) != tt.prefix {
+				t.Errorf("prefix = %q, want %q", d.Rule.Prefix(d.Subject), tt.prefix)
 			}
 			if u := d.Rule.URLPrefix("https://cdn.example.com", d.Subject); u != "https://cdn.example.com"+tt.prefix {
 				t.Errorf("URL prefix = %q, want the origin and %q", u, tt.prefix)
@@ -177,20 +177,20 @@ func FuzzDecide(f *testing.F) {
 		if base == "" {
 			t.Fatalf("accepted unknown role %q", role)
 		}
-		if !strings.HasPrefix(d.Prefix(), base) || !strings.HasSuffix(d.Prefix(), "/") {
-			t.Fatalf("prefix %q outside %s*/", d.Prefix(), base)
+		if !strings.HasPrefix(d.Rule.Prefix(d.Subject), base) || !strings.HasSuffix(d.Rule.Prefix(d.Subject), "/") {
+			t.Fatalf("prefix %q outside %s*/", d.Rule.Prefix(d.Subject), base)
 		}
-		if strings.Count(d.Prefix(), "/") != 3 {
-			t.Fatalf("prefix %q has an extra path segment", d.Prefix())
+		if strings.Count(d.Rule.Prefix(d.Subject), "/") != 3 {
+			t.Fatalf("prefix %q has an extra path segment", d.Rule.Prefix(d.Subject))
 		}
 		for _, bad := range []string{"..", "//", "%", "*", "?", "#", "\\", "~", ":"} {
-			if strings.Contains(d.Prefix(), bad) {
-				t.Fatalf("prefix %q contains %q", d.Prefix(), bad)
+			if strings.Contains(d.Rule.Prefix(d.Subject), bad) {
+				t.Fatalf("prefix %q contains %q", d.Rule.Prefix(d.Subject), bad)
 			}
 		}
-		for i := 0; i < len(d.Prefix()); i++ {
-			if c := d.Prefix()[i]; c < 0x21 || c > 0x7e {
-				t.Fatalf("prefix %q has byte %#x", d.Prefix(), c)
+		for i := 0; i < len(d.Rule.Prefix(d.Subject)); i++ {
+			if c := d.Rule.Prefix(d.Subject)[i]; c < 0x21 || c > 0x7e {
+				t.Fatalf("prefix %q has byte %#x", d.Rule.Prefix(d.Subject), c)
 			}
 		}
 		if len(subject) > len("guest_")+MaxIDLen {
