@@ -27,6 +27,7 @@ const (
 	kindRefresh = "refresh" // POST /refresh, nothing due
 	kindResign  = "resign"  // POST /refresh, a re-sign due on every request
 	kindReplay  = "replay"  // the floor server answering with a tokensvc answer
+	kindChi     = "chi"     // the floor server as a plain chi grant handler, no store
 )
 
 // caseDef is one row of the table.
@@ -69,6 +70,8 @@ func (c caseDef) series() string {
 		return fmt.Sprintf("refresh re-sign due %s %s (%s)", c.format, c.store, c.gen)
 	case kindReplay:
 		return fmt.Sprintf("floor replaying %s %s (%s)", c.replays, c.format, c.gen)
+	case kindChi:
+		return fmt.Sprintf("plain chi grant handler, no store %s (%s)", c.format, c.gen)
 	}
 	return c.kind
 }
@@ -98,6 +101,8 @@ func (c caseDef) label() string {
 			return "floor replaying POST /refresh not due"
 		}
 		return "floor replaying POST /grants"
+	case kindChi:
+		return "plain chi POST /grants, no store, log or metrics"
 	}
 	return c.kind
 }
@@ -184,6 +189,7 @@ func fullPlan(o options) []caseDef {
 		for _, what := range []string{"grants", "refresh"} {
 			add(caseDef{kind: kindReplay, replays: what, format: "cloudcdn", gen: bombardier})
 		}
+		add(caseDef{kind: kindChi, format: "cloudcdn", gen: bombardier})
 	}
 	if o.quick {
 		add(caseDef{kind: kindFloor, gen: bombardier, round: 1})
@@ -288,6 +294,8 @@ func (h *harness) runCase(ctx context.Context, c caseDef, rep *report) (*result,
 		return h.resignCase(ctx, c, rep)
 	case kindReplay:
 		return h.replayCase(ctx, c)
+	case kindChi:
+		return h.chiCase(ctx, c)
 	}
 	return nil, fmt.Errorf("unknown case kind %q", c.kind)
 }
@@ -403,7 +411,7 @@ func (h *harness) warm(ctx context.Context, ls loadSpec, tag string) error {
 }
 
 func (h *harness) floorCase(ctx context.Context, c caseDef) (*result, error) {
-	s, err := h.startFloor(ctx, c.tag())
+	s, err := h.startFloor(ctx, c.tag(), nil)
 	if err != nil {
 		return nil, err
 	}
@@ -426,13 +434,34 @@ func (h *harness) replayCase(ctx context.Context, c caseDef) (*result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("capturing the answer to replay: %w", err)
 	}
-	s, err := h.startFloor(ctx, c.tag(), "-replay", file)
+	s, err := h.startFloor(ctx, c.tag(), nil, "-replay", file)
 	if err != nil {
 		return nil, err
 	}
 	defer h.stopServer(s)
 	req.url = s.url + req.url
 	ls := loadSpec{gen: c.gen, conns: c.conns, duration: h.o.duration, req: req}
+	if err := h.warm(ctx, ls, c.tag()); err != nil {
+		return nil, err
+	}
+	return h.measure(ctx, c, s, ls, c.tag())
+}
+
+// chiCase runs the floor server as a plain chi service granting Cloud CDN
+// cookies with no store, access log or metrics (floor -chi): the issue's
+// reference point ("a plain chi handler with no store reaches 0.61"),
+// under the grants case's load and with tokensvc's server timeouts.
+func (h *harness) chiCase(ctx context.Context, c caseDef) (*result, error) {
+	key, ok := h.keys[c.format]
+	if !ok || c.format != "cloudcdn" {
+		return nil, fmt.Errorf("the plain chi handler signs Cloud CDN only, not %q", c.format)
+	}
+	s, err := h.startFloor(ctx, c.tag(), []string{"FLOOR_API_TOKEN=" + h.token}, "-chi", key, "-cdn-base", cdnBase)
+	if err != nil {
+		return nil, err
+	}
+	defer h.stopServer(s)
+	ls := loadSpec{gen: c.gen, conns: c.conns, duration: h.o.duration, req: h.grantsRequest(s.url)}
 	if err := h.warm(ctx, ls, c.tag()); err != nil {
 		return nil, err
 	}
@@ -687,7 +716,7 @@ func sleepUntil(ctx context.Context, t time.Time) error {
 // counter around it.
 func (h *harness) measure(ctx context.Context, c caseDef, s *server, ls loadSpec, tag string) (*result, error) {
 	r := &result{caseDef: c, redisUS: math.NaN(), sigs: math.NaN()}
-	tokensvc := c.kind != kindFloor && c.kind != kindReplay
+	tokensvc := c.kind != kindFloor && c.kind != kindReplay && c.kind != kindChi
 	var sig0, sig1 float64
 	var err error
 	if tokensvc {

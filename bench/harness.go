@@ -472,14 +472,14 @@ func (h *harness) startTokensvc(ctx context.Context, c tokensvcConf, tag string)
 }
 
 // startFloor starts the floor server pinned to the server core.
-func (h *harness) startFloor(ctx context.Context, tag string, args ...string) (*server, error) {
+func (h *harness) startFloor(ctx context.Context, tag string, env []string, args ...string) (*server, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, err
 	}
 	addr := "127.0.0.1:" + strconv.Itoa(port)
 	s := &server{name: "floor", url: "http://" + addr, log: filepath.Join(h.work, tag+".floor.log")}
-	s.p, err = h.procs.start(ctx, spec{name: "floor", core: h.o.serverCore, bin: h.bin.floor, args: append([]string{"-addr", addr}, args...), env: h.childEnv(nil), errf: s.log})
+	s.p, err = h.procs.start(ctx, spec{name: "floor", core: h.o.serverCore, bin: h.bin.floor, args: append([]string{"-addr", addr}, args...), env: h.childEnv(env), errf: s.log})
 	if err != nil {
 		return nil, err
 	}

@@ -412,6 +412,7 @@ func (rp *report) markdown() string {
 	p("The harness itself (granting sessions, the storms) is pinned to core 1. Everything listens on 127.0.0.1; keep-alive is on.\n")
 	p("- The **floor** (`bench/floor`) is a plain net/http handler that writes one fixed `Set-Cookie` and answers 204: the least a Go HTTP server does per request.\n")
 	p("- **Floor replaying** a route: the same floor server, with tokensvc's server timeouts, answering every request with the status, headers and body a fresh tokensvc gave to the same request (`floor -replay`; captured at the start of the case). It costs what net/http and the kernel cost for tokensvc's answer, so the CPU µs/req between it and the route's own row is tokensvc's work (routing, auth, decoding, policy, signing, the store, logging, metrics), and its × floor is the most any net/http server sending those bytes could reach.\n")
+	p("- The **plain chi handler** (`floor -chi`) is the issue's reference point, \"a plain chi handler with no store\": a chi router whose POST /grants checks the bearer token, decodes the body with encoding/json, checks the subject, signs one Cloud CDN cookie with tokensvc's signer and answers 201 with the Set-Cookie and a small JSON body, with tokensvc's server timeouts. No session store, access log, metrics, request id, CORS or problem documents.\n")
 	p("- tokensvc runs as in production: dev mode off, configured only through `TOKENSVC_*` variables, keys made by `tokensvc keygen`, access logging on (`TOKENSVC_LOG_LEVEL=info`, JSON, to a file), metrics on, and every grant writes its session to the store. ")
 	p("Grants are `GUEST_NEW`; refreshes are `LOGGED_IN` (rolling) sessions with the `tokensvc_session` cookie and an allowed `Origin`.\n")
 	p("- Load is closed-loop at %s connections, %s measured per case after %s of unmeasured warm-up (the re-sign case has none: its pool is spent once). ", joinInts(connsOf(rp)), rp.duration, rp.warmup)
@@ -547,6 +548,17 @@ func (rp *report) reading() string {
 				budget(r, t.want, t.what)
 			}
 		}
+	}
+	for _, r := range rp.results {
+		f := rp.floorFor(r.caseDef)
+		if r.kind != kindChi || f == nil || f.rps <= 0 {
+			continue
+		}
+		fmt.Fprintf(&b, "- The issue's own reference, a plain chi handler with no store (`floor -chi`), %d connections: %.2f × the floor's req/s, %.1f µs of CPU a request (the issue: 0.61).", r.conns, r.rps/f.rps, r.cpuUS)
+		if g := rp.targeted(0.65, r.conns); g != nil && g.rps > 0 {
+			fmt.Fprintf(&b, " tokensvc's grants, with the store, access log and metrics on: %.2f ×, %.1f µs.", g.rps/f.rps, g.cpuUS)
+		}
+		b.WriteString("\n")
 	}
 	if g := rp.targeted(0.65, 16); g != nil && g.rps > 0 {
 		fmt.Fprintf(&b, "- p99 under 1 ms at 16 connections: 16 requests always in flight at %.0f req/s wait %s on average (16 ÷ rate); the p99 was %s. Below 1 ms takes a rate well above 16 000 req/s and a tail close to the mean.\n",

@@ -12,6 +12,10 @@
 // FILE, a JSON object {"status": 201, "header": {...}, "body": "..."} that
 // the harness captured from a real tokensvc answer: what net/http and the
 // kernel cost for exactly the bytes tokensvc sends, with none of its work.
+//
+// With -chi KEYFILE it is instead a plain chi service that grants a Cloud
+// CDN cookie with no store, log or metrics (chi.go): the issue's reference
+// point, measured in the same run.
 package main
 
 import (
@@ -37,10 +41,18 @@ func main() {
 	addr := flag.String("addr", "127.0.0.1:0", "listen `address` (loopback only)")
 	ready := flag.String("ready", "", "write the address listened on to this `file` once serving")
 	replay := flag.String("replay", "", "answer with the status, headers and body in this JSON `file` instead of one fixed Set-Cookie")
+	chiKey := flag.String("chi", "", "serve POST /grants as a plain chi handler with no store, signing with the Cloud CDN key in this `file` (token in FLOOR_API_TOKEN)")
+	cdnBase := flag.String("cdn-base", "https://cdn.example.com", "CDN base URL of the -chi handler's signed prefix")
 	flag.Parse()
-	h, err := handler(*replay)
+	var h http.Handler
+	var err error
+	if *chiKey != "" {
+		h, err = chiHandler(*chiKey, *cdnBase)
+	} else {
+		h, err = handler(*replay)
+	}
 	if err == nil {
-		err = run(*addr, *ready, h, *replay != "")
+		err = run(*addr, *ready, h, *replay != "" || *chiKey != "")
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "floor:", err)
@@ -89,7 +101,7 @@ func handler(file string) (http.Handler, error) {
 	}), nil
 }
 
-// run serves h. A replay also takes tokensvc's server timeouts (one read
+// run serves h. A replay (and the chi handler) also takes tokensvc's server timeouts (one read
 // deadline for the whole request, a write deadline), so that the only
 // difference left is tokensvc's own work.
 func run(addr, ready string, h http.Handler, likeTokensvc bool) error {
