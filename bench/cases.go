@@ -39,9 +39,10 @@ type caseDef struct {
 	conns  int
 	pool   int // refresh: sessions the load is spread over
 	round  int // floor: 1 measured first, 2 measured last
-	// flushDelay: tokensvc runs with TOKENSVC_REDIS_FLUSH_DELAY set to it
-	// (redis grants only; "" is the default configuration).
-	flushDelay string
+	// setting: one TOKENSVC_NAME=value tokensvc runs with on top of the
+	// harness's configuration (grants only; "" is the default
+	// configuration): the Redis flush delay, or the access log off.
+	setting string
 	// replay: which answer the floor replays, "grants" or "refresh" (the
 	// cloudcdn grants and not-due refresh cases' answers, captured at the
 	// start of the case from a real tokensvc).
@@ -57,8 +58,8 @@ func (c caseDef) series() string {
 	case kindFloor:
 		return "floor (" + c.gen + ")"
 	case kindGrants:
-		if c.flushDelay != "" {
-			return fmt.Sprintf("grants %s %s, flush delay %s (%s)", c.format, c.store, c.flushDelay, c.gen)
+		if c.setting != "" {
+			return fmt.Sprintf("grants %s %s, %s (%s)", c.format, c.store, c.setting, c.gen)
 		}
 		return fmt.Sprintf("grants %s %s (%s)", c.format, c.store, c.gen)
 	case kindRefresh:
@@ -85,8 +86,8 @@ func (c caseDef) label() string {
 		}
 		return "floor"
 	case kindGrants:
-		if c.flushDelay != "" {
-			return "POST /grants " + c.format + ", TOKENSVC_REDIS_FLUSH_DELAY=" + c.flushDelay
+		if c.setting != "" {
+			return "POST /grants " + c.format + ", " + c.setting
 		}
 		return "POST /grants " + c.format
 	case kindRefresh:
@@ -110,15 +111,16 @@ func (c caseDef) label() string {
 // tag is a file-name-safe id of the case.
 func (c caseDef) tag() string {
 	var parts []string
-	fd := ""
-	if c.flushDelay != "" {
-		fd = "fd" + c.flushDelay
+	set := ""
+	if c.setting != "" {
+		name, value, _ := strings.Cut(strings.TrimPrefix(c.setting, "TOKENSVC_"), "=")
+		set = strings.ToLower(strings.ReplaceAll(name, "_", "")) + value
 	}
 	pair := ""
 	if c.pair > 0 {
 		pair = fmt.Sprintf("p%d", c.pair)
 	}
-	for _, p := range []string{c.kind, c.replays, c.format, c.store, fd, c.gen, fmt.Sprintf("c%d", c.conns), fmt.Sprintf("r%d", c.round), pair} {
+	for _, p := range []string{c.kind, c.replays, c.format, c.store, set, c.gen, fmt.Sprintf("c%d", c.conns), fmt.Sprintf("r%d", c.round), pair} {
 		if p != "" {
 			parts = append(parts, p)
 		}
@@ -209,7 +211,10 @@ func fullPlan(o options) []caseDef {
 	add(caseDef{kind: kindGrants, format: "cloudcdn", store: "redis", gen: bombardier})
 	// The same without the autopipeliner's flush delay (go-redis's own
 	// coalescing, the lowest latency on an idle service).
-	add(caseDef{kind: kindGrants, format: "cloudcdn", store: "redis", gen: bombardier, flushDelay: "0s"})
+	add(caseDef{kind: kindGrants, format: "cloudcdn", store: "redis", gen: bombardier, setting: "TOKENSVC_REDIS_FLUSH_DELAY=0s"})
+	// The memory store's grants with the access log off (it logs warnings
+	// and errors only): what one log line a request costs.
+	add(caseDef{kind: kindGrants, format: "cloudcdn", store: "memory", gen: bombardier, setting: "TOKENSVC_LOG_LEVEL=warn"})
 	for _, f := range []string{"akamai", "gotipath", "cloudfront-ecdsa", "cloudfront-rsa"} {
 		add(caseDef{kind: kindGrants, format: f, store: "memory", gen: bombardier})
 	}
@@ -307,9 +312,9 @@ func (h *harness) runCase(ctx context.Context, c caseDef, rep *report) (*result,
 func ratioTarget(c caseDef) (want float64, base caseDef) {
 	floor := caseDef{kind: kindFloor, gen: c.gen, conns: c.conns}
 	switch {
-	case c.kind == kindGrants && c.format == "cloudcdn" && c.store == "memory" && c.gen == bombardier && c.flushDelay == "":
+	case c.kind == kindGrants && c.format == "cloudcdn" && c.store == "memory" && c.gen == bombardier && c.setting == "":
 		return 0.65, floor
-	case c.kind == kindGrants && c.format == "cloudcdn" && c.store == "redis" && c.gen == bombardier && c.flushDelay == "":
+	case c.kind == kindGrants && c.format == "cloudcdn" && c.store == "redis" && c.gen == bombardier && c.setting == "":
 		m := c
 		m.store = "memory"
 		return 0.5, m
@@ -530,7 +535,7 @@ func (h *harness) grantsRequest(base string) request {
 const grantBody = `{"role":"GUEST_NEW","subject":"guest_bench"}`
 
 func (h *harness) grantsCase(ctx context.Context, c caseDef) (*result, error) {
-	s, err := h.startTokensvc(ctx, tokensvcConf{format: c.format, store: c.store, flushDelay: c.flushDelay}, c.tag())
+	s, err := h.startTokensvc(ctx, tokensvcConf{format: c.format, store: c.store, setting: c.setting}, c.tag())
 	if err != nil {
 		return nil, err
 	}
@@ -627,7 +632,7 @@ func (h *harness) resignCase(ctx context.Context, c caseDef, rep *report) (*resu
 	grantRate := h.grantRates[c.store].rate
 	if grantRate == 0 {
 		grantRate = rep.rateOf(func(o caseDef) bool {
-			return o.kind == kindGrants && o.format == c.format && o.store == c.store && o.flushDelay == "" && o.gen == bombardier && o.conns == c.conns
+			return o.kind == kindGrants && o.format == c.format && o.store == c.store && o.setting == "" && o.gen == bombardier && o.conns == c.conns
 		}) / 2
 	}
 	if grantRate == 0 {

@@ -397,7 +397,7 @@ type tokensvcConf struct {
 	format      string // a formatKeys name
 	store       string // memory or redis
 	loggedInTTL time.Duration
-	flushDelay  string // TOKENSVC_REDIS_FLUSH_DELAY, when not ""
+	setting     string // one more TOKENSVC_NAME=value, when not "" (it wins over the defaults above)
 }
 
 // env is the configuration, only through TOKENSVC_* variables, with dev
@@ -432,8 +432,12 @@ func (h *harness) env(c tokensvcConf, addr string) ([]string, error) {
 	if c.store == "redis" {
 		env = append(env, "TOKENSVC_REDIS_URL=redis://"+h.redisAt+"/0")
 	}
-	if c.flushDelay != "" {
-		env = append(env, "TOKENSVC_REDIS_FLUSH_DELAY="+c.flushDelay)
+	if c.setting != "" {
+		if !strings.HasPrefix(c.setting, "TOKENSVC_") || !strings.Contains(c.setting, "=") {
+			return nil, fmt.Errorf("setting %q is not TOKENSVC_NAME=value", c.setting)
+		}
+		// exec keeps the last of duplicate keys, so this overrides.
+		env = append(env, c.setting)
 	}
 	if c.loggedInTTL > 0 {
 		env = append(env, "TOKENSVC_LOGGED_IN_TTL="+c.loggedInTTL.String(), "TOKENSVC_LOGGED_IN_MAX=12h")
