@@ -141,6 +141,31 @@ func TestOriginServesOnlyGrantedMedia(t *testing.T) {
 	}
 
 	deny("no cookie", "/temp/guest_alice/p1.jpg", "", "missing")
+
+	// A CDN or load balancer in front adds X-Forwarded-Proto; a client can
+	// send the whole X-Forwarded-* form. The check must still be of the
+	// URL nginx serves: the granted file with the cookie, never another.
+	forwarded := func(path, cookie string) (int, string) {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodGet, origin+path, nil)
+		req.Header.Set("Cookie", cookie)
+		req.Header.Set("X-Forwarded-Proto", "https")
+		req.Header.Set("X-Forwarded-Host", "cdn.site.com")
+		req.Header.Set("X-Original-URI", "/temp/guest_alice/p1.jpg")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, body := forwarded("/temp/guest_alice/p1.jpg", strings.Join(byFormat["cloudcdn"], "; ")); code != http.StatusOK || body != "photo of guest_alice" {
+		t.Errorf("granted file behind a proxy that adds X-Forwarded-*: %d %q", code, body)
+	}
+	if code, body := forwarded("/temp/guest_bob/p1.jpg", strings.Join(byFormat["cloudcdn"], "; ")); code != http.StatusForbidden {
+		t.Errorf("another subject's file, with X-Forwarded-* naming the granted one: %d %q, want 403", code, body)
+	}
 	for _, format := range []string{"cloudcdn", "akamai", "cloudfront", "gotipath"} {
 		cookie := strings.Join(byFormat[format], "; ")
 		if cookie == "" {
