@@ -32,53 +32,53 @@ func (Secret) GoString() string { return "[redacted]" }
 // Config is every TOKENSVC_* variable. The README's table lists each one; a
 // test keeps the two in step.
 type Config struct {
-	Dev       bool   `envconfig:"DEV" desc:"force dev mode (generated keys, in-memory sessions); on by default when no TOKENSVC_* variable is set"`
-	DevDir    string `envconfig:"DEV_DIR" default:".tokensvc-dev" desc:"where dev mode writes its generated keys (0700 folder, 0600 files)"`
-	DevEdge   string `envconfig:"DEV_EDGE_ADDR" default:"127.0.0.1:8081" desc:"dev mode only: where the local CDN edge serves the demo photos (and the default CDN base URL)"`
-	Addr      string `envconfig:"ADDR" default:"127.0.0.1:8080" desc:"listen address of the API"`
-	LogJSON   bool   `envconfig:"LOG_JSON" default:"true" desc:"JSON logs (false: console format for development)"`
-	Level     string `envconfig:"LOG_LEVEL" default:"info" desc:"debug, info, warn or error"`
-	LogBuffer int    `envconfig:"LOG_BUFFER" default:"262144" desc:"bytes of log output buffered before a write, flushed at least every second and at shutdown; 0 writes each line at once"`
+	Dev       bool   `envconfig:"TOKENSVC_DEV" desc:"force dev mode (generated keys, in-memory sessions); on by default when no TOKENSVC_* variable is set"`
+	DevDir    string `envconfig:"TOKENSVC_DEV_DIR" default:".tokensvc-dev" desc:"where dev mode writes its generated keys (0700 folder, 0600 files)"`
+	DevEdge   string `envconfig:"TOKENSVC_DEV_EDGE_ADDR" default:"127.0.0.1:8081" desc:"dev mode only: where the local CDN edge serves the demo photos (and the default CDN base URL)"`
+	Addr      string `envconfig:"TOKENSVC_ADDR" default:"127.0.0.1:8080" desc:"listen address of the API"`
+	LogJSON   bool   `envconfig:"TOKENSVC_LOG_JSON" default:"true" desc:"JSON logs (false: console format for development)"`
+	Level     string `envconfig:"TOKENSVC_LOG_LEVEL" default:"info" desc:"debug, info, warn or error"`
+	LogBuffer int    `envconfig:"TOKENSVC_LOG_BUFFER" default:"262144" desc:"bytes of log output buffered before a write, flushed at least every second and at shutdown; 0 writes each line at once"`
 
-	CDN        []string `envconfig:"CDN" default:"cloudcdn" desc:"CDN formats, comma-separated: cloudcdn, akamai, cloudfront, gotipath; every grant sets the cookies of each"`
-	CDNBaseURL string   `envconfig:"CDN_BASE_URL" desc:"scheme and host the media is served from, e.g. https://cdn.site.com"`
+	CDN        []string `envconfig:"TOKENSVC_CDN" default:"cloudcdn" desc:"CDN formats, comma-separated: cloudcdn, akamai, cloudfront, gotipath; every grant sets the cookies of each"`
+	CDNBaseURL string   `envconfig:"TOKENSVC_CDN_BASE_URL" desc:"scheme and host the media is served from, e.g. https://cdn.site.com"`
 
-	CloudCDNKeys     []string      `envconfig:"CLOUDCDN_KEYS" desc:"up to 3 NAME=FILE gcloud key files; the first signs, all verify"`
-	AkamaiKeyFiles   []string      `envconfig:"AKAMAI_KEY_FILES" desc:"up to 3 hex key files; the first signs, all verify"`
-	AkamaiAlgorithm  string        `envconfig:"AKAMAI_ALGORITHM" default:"sha256" desc:"sha256, sha1 or md5"`
-	AkamaiTokenName  string        `envconfig:"AKAMAI_TOKEN_NAME" default:"__token__" desc:"cookie (and query) name of the token"`
-	AkamaiSaltFile   string        `envconfig:"AKAMAI_SALT_FILE" desc:"optional file holding the EdgeAuth salt"`
-	AkamaiEscape     bool          `envconfig:"AKAMAI_ESCAPE_EARLY" desc:"escape token fields before hashing, as the property expects"`
-	CloudFrontKeys   []string      `envconfig:"CLOUDFRONT_KEYS" desc:"up to 3 KEY_ID=FILE private key PEMs (ECDSA P-256 recommended); the first signs, all verify"`
-	CloudFrontHash   string        `envconfig:"CLOUDFRONT_HASH_ALGORITHM" desc:"SHA1 or SHA256 (default: SHA256 for ECDSA keys, SHA1 for RSA)"`
-	GotipathSecrets  []string      `envconfig:"GOTIPATH_SECRET_FILES" desc:"up to 3 secret files; the first signs, all verify"`
-	CookieDomain     string        `envconfig:"COOKIE_DOMAIN" desc:"Domain attribute of every cookie, e.g. .site.com (must span the app and CDN hosts); empty: host-only"`
-	CookiePath       string        `envconfig:"COOKIE_PATH" default:"/" desc:"Path attribute of every cookie"`
-	CookieSecure     bool          `envconfig:"COOKIE_SECURE" default:"true" desc:"Secure attribute (dev mode: false)"`
-	CookieHTTPOnly   bool          `envconfig:"COOKIE_HTTP_ONLY" default:"true" desc:"HttpOnly attribute"`
-	CookieSameSite   string        `envconfig:"COOKIE_SAME_SITE" default:"Lax" desc:"Lax, Strict or None (None needs Secure)"`
-	SessionCookie    string        `envconfig:"SESSION_COOKIE_NAME" default:"tokensvc_session" desc:"name of tokensvc's own session cookie"`
-	SessionCookieAge time.Duration `envconfig:"SESSION_COOKIE_MAX_AGE" default:"720h" desc:"how long the browser keeps the session cookie, so /refresh can still say otp_required or login_required after a session ended"`
+	CloudCDNKeys     []string      `envconfig:"TOKENSVC_CLOUDCDN_KEYS" desc:"up to 3 NAME=FILE gcloud key files; the first signs, all verify"`
+	AkamaiKeyFiles   []string      `envconfig:"TOKENSVC_AKAMAI_KEY_FILES" desc:"up to 3 hex key files; the first signs, all verify"`
+	AkamaiAlgorithm  string        `envconfig:"TOKENSVC_AKAMAI_ALGORITHM" default:"sha256" desc:"sha256, sha1 or md5"`
+	AkamaiTokenName  string        `envconfig:"TOKENSVC_AKAMAI_TOKEN_NAME" default:"__token__" desc:"cookie (and query) name of the token"`
+	AkamaiSaltFile   string        `envconfig:"TOKENSVC_AKAMAI_SALT_FILE" desc:"optional file holding the EdgeAuth salt"`
+	AkamaiEscape     bool          `envconfig:"TOKENSVC_AKAMAI_ESCAPE_EARLY" desc:"escape token fields before hashing, as the property expects"`
+	CloudFrontKeys   []string      `envconfig:"TOKENSVC_CLOUDFRONT_KEYS" desc:"up to 3 KEY_ID=FILE private key PEMs (ECDSA P-256 recommended); the first signs, all verify"`
+	CloudFrontHash   string        `envconfig:"TOKENSVC_CLOUDFRONT_HASH_ALGORITHM" desc:"SHA1 or SHA256 (default: SHA256 for ECDSA keys, SHA1 for RSA)"`
+	GotipathSecrets  []string      `envconfig:"TOKENSVC_GOTIPATH_SECRET_FILES" desc:"up to 3 secret files; the first signs, all verify"`
+	CookieDomain     string        `envconfig:"TOKENSVC_COOKIE_DOMAIN" desc:"Domain attribute of every cookie, e.g. .site.com (must span the app and CDN hosts); empty: host-only"`
+	CookiePath       string        `envconfig:"TOKENSVC_COOKIE_PATH" default:"/" desc:"Path attribute of every cookie"`
+	CookieSecure     bool          `envconfig:"TOKENSVC_COOKIE_SECURE" default:"true" desc:"Secure attribute (dev mode: false)"`
+	CookieHTTPOnly   bool          `envconfig:"TOKENSVC_COOKIE_HTTP_ONLY" default:"true" desc:"HttpOnly attribute"`
+	CookieSameSite   string        `envconfig:"TOKENSVC_COOKIE_SAME_SITE" default:"Lax" desc:"Lax, Strict or None (None needs Secure)"`
+	SessionCookie    string        `envconfig:"TOKENSVC_SESSION_COOKIE_NAME" default:"tokensvc_session" desc:"name of tokensvc's own session cookie"`
+	SessionCookieAge time.Duration `envconfig:"TOKENSVC_SESSION_COOKIE_MAX_AGE" default:"720h" desc:"how long the browser keeps the session cookie, so /refresh can still say otp_required or login_required after a session ended"`
 
-	APIKeys        []string `envconfig:"API_KEYS" desc:"comma-separated name:token backend credentials (development and tests)"`
-	APIKeysFile    string   `envconfig:"API_KEYS_FILE" desc:"file of backend credentials, one name:token or name:sha256:HEX a line (production)"`
-	AllowedOrigins []string `envconfig:"ALLOWED_ORIGINS" desc:"origins allowed to call /refresh and /logout with credentials (CORS and CSRF check)"`
-	TrustedProxies []string `envconfig:"TRUSTED_PROXIES" default:"127.0.0.1/32,::1/128" desc:"CIDRs of the proxies allowed to call GET /verify and speak for the client (X-Original-URL, X-Forwarded-*, X-Real-IP)"`
+	APIKeys        []string `envconfig:"TOKENSVC_API_KEYS" desc:"comma-separated name:token backend credentials (development and tests)"`
+	APIKeysFile    string   `envconfig:"TOKENSVC_API_KEYS_FILE" desc:"file of backend credentials, one name:token or name:sha256:HEX a line (production)"`
+	AllowedOrigins []string `envconfig:"TOKENSVC_ALLOWED_ORIGINS" desc:"origins allowed to call /refresh and /logout with credentials (CORS and CSRF check)"`
+	TrustedProxies []string `envconfig:"TOKENSVC_TRUSTED_PROXIES" default:"127.0.0.1/32,::1/128" desc:"CIDRs of the proxies allowed to call GET /verify and speak for the client (X-Original-URL, X-Forwarded-*, X-Real-IP)"`
 
-	SessionStore      string        `envconfig:"SESSION_STORE" default:"memory" desc:"memory or redis"`
-	RedisURL          Secret        `envconfig:"REDIS_URL" desc:"redis://, rediss://; ?master_name= for Sentinel, ?addr= for Cluster"`
-	RedisCluster      bool          `envconfig:"REDIS_CLUSTER" desc:"force cluster mode for a single configuration endpoint"`
-	RedisAutoPipeline bool          `envconfig:"REDIS_AUTOPIPELINE" default:"true" desc:"batch concurrent requests' Redis commands into shared pipelines (go-redis AutoPipeliner, experimental; false: one pipeline a request)"`
-	RedisFlushDelay   time.Duration `envconfig:"REDIS_FLUSH_DELAY" default:"100us" desc:"autopipeliner: wait this long for more commands before each flush (go-redis MaxFlushDelay; 100µs is the balance its authors recommend). 0 leaves go-redis's own coalescing: about 1 ms faster a call on an idle service, but at 64 concurrent grants 12-38 % less throughput and about twice the p99 on our 2-core test machine"`
+	SessionStore      string        `envconfig:"TOKENSVC_SESSION_STORE" default:"memory" desc:"memory or redis"`
+	RedisURL          Secret        `envconfig:"TOKENSVC_REDIS_URL" desc:"redis://, rediss://; ?master_name= for Sentinel, ?addr= for Cluster"`
+	RedisCluster      bool          `envconfig:"TOKENSVC_REDIS_CLUSTER" desc:"force cluster mode for a single configuration endpoint"`
+	RedisAutoPipeline bool          `envconfig:"TOKENSVC_REDIS_AUTOPIPELINE" default:"true" desc:"batch concurrent requests' Redis commands into shared pipelines (go-redis AutoPipeliner, experimental; false: one pipeline a request)"`
+	RedisFlushDelay   time.Duration `envconfig:"TOKENSVC_REDIS_FLUSH_DELAY" default:"100us" desc:"autopipeliner: wait this long for more commands before each flush (go-redis MaxFlushDelay; 100µs is the balance its authors recommend). 0 leaves go-redis's own coalescing: about 1 ms faster a call on an idle service, but at 64 concurrent grants 12-38 % less throughput and about twice the p99 on our 2-core test machine"`
 
-	GuestNewTTL time.Duration `envconfig:"GUEST_NEW_TTL" default:"20m" desc:"GUEST_NEW lifetime, hard"`
-	GuestOTPTTL time.Duration `envconfig:"GUEST_OTP_TTL" default:"1h" desc:"GUEST_OTP lifetime, hard"`
-	LoggedInTTL time.Duration `envconfig:"LOGGED_IN_TTL" default:"2h" desc:"LOGGED_IN lifetime from the last activity"`
-	LoggedInMax time.Duration `envconfig:"LOGGED_IN_MAX" default:"12h" desc:"absolute cap of a LOGGED_IN session"`
+	GuestNewTTL time.Duration `envconfig:"TOKENSVC_GUEST_NEW_TTL" default:"20m" desc:"GUEST_NEW lifetime, hard"`
+	GuestOTPTTL time.Duration `envconfig:"TOKENSVC_GUEST_OTP_TTL" default:"1h" desc:"GUEST_OTP lifetime, hard"`
+	LoggedInTTL time.Duration `envconfig:"TOKENSVC_LOGGED_IN_TTL" default:"2h" desc:"LOGGED_IN lifetime from the last activity"`
+	LoggedInMax time.Duration `envconfig:"TOKENSVC_LOGGED_IN_MAX" default:"12h" desc:"absolute cap of a LOGGED_IN session"`
 
-	MetricsAddr   string        `envconfig:"METRICS_ADDR" desc:"if set, GET /metrics is served only on this address (e.g. 127.0.0.1:9090), not on the API listener"`
-	MaxBodyBytes  int64         `envconfig:"MAX_BODY_BYTES" default:"8192" desc:"largest accepted request body"`
-	ShutdownGrace time.Duration `envconfig:"SHUTDOWN_GRACE" default:"15s" desc:"how long in-flight requests get on SIGTERM"`
+	MetricsAddr   string        `envconfig:"TOKENSVC_METRICS_ADDR" desc:"if set, GET /metrics is served only on this address (e.g. 127.0.0.1:9090), not on the API listener"`
+	MaxBodyBytes  int64         `envconfig:"TOKENSVC_MAX_BODY_BYTES" default:"8192" desc:"largest accepted request body"`
+	ShutdownGrace time.Duration `envconfig:"TOKENSVC_SHUTDOWN_GRACE" default:"15s" desc:"how long in-flight requests get on SIGTERM"`
 }
 
 // Formats is the closed set of CDN format names.
@@ -88,7 +88,11 @@ var Formats = []string{"cloudcdn", "akamai", "cloudfront", "gotipath"}
 // with TOKENSVC_DEV, or implied because no TOKENSVC_* variable is set.
 func Load() (*Config, error) {
 	var c Config
-	if err := envconfig.Process("tokensvc", &c); err != nil {
+	// The tags hold the full names and the prefix is empty on purpose:
+	// with a prefix, envconfig falls back to the bare tag name when the
+	// prefixed variable is unset, so REDIS_URL, DEV or ADDR set for some
+	// other program would configure tokensvc behind the operator's back.
+	if err := envconfig.Process("", &c); err != nil {
 		return nil, fmt.Errorf("config: %w", redactParse(err))
 	}
 	if !c.Dev && !anyTokensvcVar() {

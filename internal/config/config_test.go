@@ -20,7 +20,7 @@ func configTable() string {
 	t := reflect.TypeOf(Config{})
 	for i := 0; i < t.NumField(); i++ {
 		f := t.Field(i)
-		name := "TOKENSVC_" + f.Tag.Get("envconfig")
+		name := f.Tag.Get("envconfig")
 		def := f.Tag.Get("default")
 		if def == "" {
 			def = "—"
@@ -83,6 +83,34 @@ func setenv(t *testing.T, kv map[string]string) {
 	}
 	for k, v := range kv {
 		t.Setenv(k, v)
+	}
+}
+
+// TestLoadReadsOnlyTokensvcVariables: every setting is a TOKENSVC_*
+// variable and nothing else. envconfig with a prefix also reads the bare
+// name (ADDR, DEV, REDIS_URL...) when the prefixed one is unset; variables
+// set for other programs must not configure tokensvc.
+func TestLoadReadsOnlyTokensvcVariables(t *testing.T) {
+	setenv(t, map[string]string{"TOKENSVC_SESSION_STORE": "redis"})
+	ty := reflect.TypeOf(Config{})
+	for i := 0; i < ty.NumField(); i++ {
+		name := ty.Field(i).Tag.Get("envconfig")
+		if !strings.HasPrefix(name, "TOKENSVC_") {
+			t.Errorf("field %s reads %q, not a TOKENSVC_* variable", ty.Field(i).Name, name)
+		}
+		t.Setenv(strings.TrimPrefix(name, "TOKENSVC_"), "bare-name-value")
+	}
+	t.Setenv("DEV", "true")
+	t.Setenv("ADDR", "0.0.0.0:1")
+	t.Setenv("REDIS_URL", "redis://elsewhere:6379/0")
+	t.Setenv("LOG_LEVEL", "debug")
+	c, err := Load()
+	if err != nil {
+		t.Fatalf("a bare-named variable reached the config: %v", err)
+	}
+	if c.Dev || c.Addr != "127.0.0.1:8080" || c.RedisURL != "" || c.Level != "info" || c.SessionStore != "redis" {
+		t.Errorf("bare-named variables reached the config: dev %v, addr %q, redis url set %v, level %q, store %q",
+			c.Dev, c.Addr, c.RedisURL != "", c.Level, c.SessionStore)
 	}
 }
 
