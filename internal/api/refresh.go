@@ -111,8 +111,10 @@ func (a *API) roll(ctx context.Context, id string, tier byte, now time.Time) (ro
 		res.iss, res.reused = iss, reused
 	case ends.After(s.Expires):
 		// Slide the session; its cookies are not due yet. Ends move in whole
-		// seconds, so this writes at most once a second a session.
-		err := a.store.Extend(ctx, id, session.Update{Expires: ends, Issued: s.Issued, CookiesExpire: s.CookiesExpire})
+		// seconds, so this writes at most once a second a session. No
+		// cookie times: a re-sign may have landed since the read, and the
+		// store keeps its (later) ones.
+		err := a.store.Extend(ctx, id, session.Update{Expires: ends})
 		if errors.Is(err, session.ErrNotFound) {
 			return rolled{}, ended(tierOf(rule.Role))
 		}

@@ -183,7 +183,12 @@ func (m *Memory) Extend(ctx context.Context, id string, u Update) error {
 	if !ok || !m.live(&e) {
 		return ErrNotFound
 	}
-	e.expires, e.issued, e.cexp = secs(u.Expires), secs(u.Issued), secs(u.CookiesExpire)
+	if ex := secs(u.Expires); ex > e.expires {
+		e.expires = ex
+	}
+	if is := secs(u.Issued); is > e.issued {
+		e.issued, e.cexp = is, secs(u.CookiesExpire)
+	}
 	m.byID[k] = e
 	return nil
 }

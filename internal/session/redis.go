@@ -249,13 +249,21 @@ func (r *Redis) Get(ctx context.Context, id string) (Session, error) {
 }
 
 // extendScript updates a live session in one step, so a revoke on another
-// replica between read and write can never be undone by a refresh.
+// replica between read and write can never be undone by a refresh, and
+// only forward (see Update): a later end, and the cookie times of a later
+// re-sign. The TTL follows the end.
 // KEYS[1] session key; ARGV: now, e, i, ce (Unix seconds), ttl (ms).
 var extendScript = redis.NewScript(`
-local e = redis.call('HGET', KEYS[1], 'e')
-if not e or tonumber(e) <= tonumber(ARGV[1]) then return 0 end
-redis.call('HSET', KEYS[1], 'e', ARGV[2], 'i', ARGV[3], 'ce', ARGV[4])
-redis.call('PEXPIRE', KEYS[1], ARGV[5])
+local v = redis.call('HMGET', KEYS[1], 'e', 'i')
+local e = tonumber(v[1])
+if not e or e <= tonumber(ARGV[1]) then return 0 end
+if tonumber(ARGV[2]) > e then
+  redis.call('HSET', KEYS[1], 'e', ARGV[2])
+  redis.call('PEXPIRE', KEYS[1], ARGV[5])
+end
+if tonumber(ARGV[3]) > (tonumber(v[2]) or 0) then
+  redis.call('HSET', KEYS[1], 'i', ARGV[3], 'ce', ARGV[4])
+end
 return 1
 `)
 

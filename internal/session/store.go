@@ -35,7 +35,14 @@ type Session struct {
 }
 
 // Update is an atomic change to a live session: a new end and, after a
-// re-sign, the new cookie times.
+// re-sign, the new cookie times. Both only ever move forward: Extend keeps
+// a later end it already has, and takes Issued and CookiesExpire only when
+// Issued is later than the stored one (a zero Issued slides the end and
+// leaves the cookie times alone). So requests that read a session, then
+// write, cannot undo each other: a slide that read the session before a
+// concurrent re-sign wrote cannot put the old cookie times back (which
+// would leave the re-sign due in the store and fresh in the issuer's
+// cache, and the session would stop sliding).
 type Update struct {
 	Expires       time.Time
 	Issued        time.Time
@@ -53,8 +60,9 @@ type Store interface {
 	Put(ctx context.Context, s Session) error
 	// Get returns the live session id, or ErrNotFound.
 	Get(ctx context.Context, id string) (Session, error)
-	// Extend applies u to the live session id, atomically: ErrNotFound when
-	// it has ended or is gone, and then nothing is written.
+	// Extend applies u to the live session id, atomically and only forward
+	// (see Update): ErrNotFound when it has ended or is gone, and then
+	// nothing is written.
 	Extend(ctx context.Context, id string, u Update) error
 	// Delete revokes id. Deleting a missing session is not an error.
 	Delete(ctx context.Context, id string) error

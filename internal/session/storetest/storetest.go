@@ -214,6 +214,44 @@ func Run(t *testing.T, newStore NewStore) {
 		assertSession(t, got, want)
 	})
 
+	t.Run("extend only moves forward", func(t *testing.T) {
+		// Two requests that each read the session and then write must not
+		// undo each other: a slide that read before a re-sign wrote keeps
+		// the re-sign's cookie times, and an older end never replaces a
+		// later one.
+		clk := NewClock()
+		st := newStore(t, clk)
+		s := sample(clk, "user_1", 2*time.Hour)
+		mustPut(t, st, s)
+		want := s
+		step := func(what string, u session.Update) {
+			t.Helper()
+			if err := st.Extend(ctx, s.ID, u); err != nil {
+				t.Fatalf("%s: Extend: %v", what, err)
+			}
+			got, err := st.Get(ctx, s.ID)
+			if err != nil {
+				t.Fatalf("%s: Get: %v", what, err)
+			}
+			assertSession(t, got, want)
+		}
+		clk.Advance(time.Hour)
+		resign := session.Update{Expires: clk.Now().Add(2 * time.Hour), Issued: clk.Now(), CookiesExpire: clk.Now().Add(2 * time.Hour)}
+		want.Expires, want.Issued, want.CookiesExpire = resign.Expires, resign.Issued, resign.CookiesExpire
+		step("a re-sign", resign)
+		// The slide of a request that read the session before the re-sign.
+		step("a stale slide with the old cookie times", session.Update{Expires: resign.Expires.Add(-time.Second), Issued: s.Issued, CookiesExpire: s.CookiesExpire})
+		step("a slide to an earlier end", session.Update{Expires: s.Expires})
+		clk.Advance(10 * time.Minute)
+		want.Expires = clk.Now().Add(2 * time.Hour)
+		step("a slide, no cookie times", session.Update{Expires: want.Expires})
+		// Past the re-sign's end, before the slid one.
+		clk.Advance(resign.Expires.Sub(clk.Now()) + time.Minute)
+		if _, err := st.Get(ctx, s.ID); err != nil {
+			t.Fatalf("the slid session ended at its old end: %v", err)
+		}
+	})
+
 	t.Run("extend never resurrects", func(t *testing.T) {
 		clk := NewClock()
 		st := newStore(t, clk)
