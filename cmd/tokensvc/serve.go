@@ -145,7 +145,7 @@ func build(ctx context.Context, cfg *config.Config, log *zap.Logger) (http.Handl
 	var store session.Store
 	switch cfg.SessionStore {
 	case "redis":
-		o := session.RedisOptions{URL: string(cfg.RedisURL), Cluster: cfg.RedisCluster, AutoPipeline: cfg.RedisAutoPipeline, FlushDelay: cfg.RedisFlushDelay}
+		o := session.RedisOptions{URL: string(cfg.RedisURL), Cluster: cfg.RedisCluster, AutoPipeline: cfg.RedisAutoPipeline, FlushDelay: cfg.RedisFlushDelay, Timeout: cfg.RedisTimeout}
 		c, err := session.NewRedisClient(o)
 		if err != nil {
 			return nil, nil, cleanup, err

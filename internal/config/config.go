@@ -69,6 +69,7 @@ type Config struct {
 	RedisURL          Secret        `envconfig:"TOKENSVC_REDIS_URL" desc:"redis://, rediss://; ?master_name= for Sentinel, ?addr= for Cluster"`
 	RedisCluster      bool          `envconfig:"TOKENSVC_REDIS_CLUSTER" desc:"force cluster mode for a single configuration endpoint"`
 	RedisAutoPipeline bool          `envconfig:"TOKENSVC_REDIS_AUTOPIPELINE" default:"true" desc:"batch concurrent requests' Redis commands into shared pipelines (go-redis AutoPipeliner, experimental; false: one pipeline a request)"`
+	RedisTimeout      time.Duration `envconfig:"TOKENSVC_REDIS_TIMEOUT" default:"2s" desc:"longest a request waits for Redis before it answers 503 store_unavailable (at most 10s)"`
 	RedisFlushDelay   time.Duration `envconfig:"TOKENSVC_REDIS_FLUSH_DELAY" default:"100us" desc:"autopipeliner: wait this long for more commands before each flush (go-redis MaxFlushDelay; 100µs is the balance its authors recommend). 0 leaves go-redis's own coalescing: about 1 ms faster a call on an idle service, but at 64 concurrent grants 12-38 % less throughput and about twice the p99 on our 2-core test machine"`
 
 	GuestNewTTL time.Duration `envconfig:"TOKENSVC_GUEST_NEW_TTL" default:"20m" desc:"GUEST_NEW lifetime, hard"`
@@ -206,8 +207,10 @@ func (c *Config) Validate() error {
 	if !signing.ValidCookieName(c.SessionCookie) {
 		add("TOKENSVC_SESSION_COOKIE_NAME %q is not a cookie name", c.SessionCookie)
 	}
-	if c.SessionCookieAge < time.Minute {
-		add("TOKENSVC_SESSION_COOKIE_MAX_AGE %v is under a minute", c.SessionCookieAge)
+	if longest := max(c.GuestNewTTL, c.GuestOTPTTL, c.LoggedInTTL, c.LoggedInMax); c.SessionCookieAge < longest {
+		// The browser would drop the session cookie while its session
+		// lives: /refresh would then say no_session to a live session.
+		add("TOKENSVC_SESSION_COOKIE_MAX_AGE %v is shorter than the longest session (%v): the browser would lose live sessions", c.SessionCookieAge, longest)
 	}
 
 	switch c.SessionStore {
@@ -218,6 +221,9 @@ func (c *Config) Validate() error {
 		}
 		if c.RedisFlushDelay < 0 || c.RedisFlushDelay > 10*time.Millisecond {
 			add("TOKENSVC_REDIS_FLUSH_DELAY %s: want 0 to 10ms", c.RedisFlushDelay)
+		}
+		if c.RedisTimeout < 10*time.Millisecond || c.RedisTimeout > 10*time.Second {
+			add("TOKENSVC_REDIS_TIMEOUT %s: want 10ms to 10s (requests must get their 503 well inside the server's timeouts)", c.RedisTimeout)
 		}
 	default:
 		add("TOKENSVC_SESSION_STORE %q: want memory or redis", c.SessionStore)

@@ -189,21 +189,23 @@ func TestDevModeAllFormats(t *testing.T) {
 // TestValidateReportsEveryProblem: one run names every mistake.
 func TestValidateReportsEveryProblem(t *testing.T) {
 	setenv(t, map[string]string{
-		"TOKENSVC_ADDR":                "nowhere",
-		"TOKENSVC_CDN":                 "cloudcdn,fastly,cloudcdn",
-		"TOKENSVC_CDN_BASE_URL":        "cdn.site.com/x",
-		"TOKENSVC_SESSION_STORE":       "redis",
-		"TOKENSVC_ALLOWED_ORIGINS":     "https://app.site.com/path",
-		"TOKENSVC_COOKIE_SAME_SITE":    "None",
-		"TOKENSVC_COOKIE_SECURE":       "false",
-		"TOKENSVC_LOGGED_IN_TTL":       "3h",
-		"TOKENSVC_LOGGED_IN_MAX":       "2h",
-		"TOKENSVC_GUEST_NEW_TTL":       "0s",
-		"TOKENSVC_COOKIE_DOMAIN":       "bad domain",
-		"TOKENSVC_AKAMAI_ALGORITHM":    "sha512",
-		"TOKENSVC_LOG_LEVEL":           "loud",
-		"TOKENSVC_SESSION_COOKIE_NAME": "a;b",
-		"TOKENSVC_REDIS_FLUSH_DELAY":   "1s",
+		"TOKENSVC_ADDR":                   "nowhere",
+		"TOKENSVC_CDN":                    "cloudcdn,fastly,cloudcdn",
+		"TOKENSVC_CDN_BASE_URL":           "cdn.site.com/x",
+		"TOKENSVC_SESSION_STORE":          "redis",
+		"TOKENSVC_ALLOWED_ORIGINS":        "https://app.site.com/path",
+		"TOKENSVC_COOKIE_SAME_SITE":       "None",
+		"TOKENSVC_COOKIE_SECURE":          "false",
+		"TOKENSVC_LOGGED_IN_TTL":          "3h",
+		"TOKENSVC_LOGGED_IN_MAX":          "2h",
+		"TOKENSVC_GUEST_NEW_TTL":          "0s",
+		"TOKENSVC_COOKIE_DOMAIN":          "bad domain",
+		"TOKENSVC_AKAMAI_ALGORITHM":       "sha512",
+		"TOKENSVC_LOG_LEVEL":              "loud",
+		"TOKENSVC_SESSION_COOKIE_NAME":    "a;b",
+		"TOKENSVC_REDIS_FLUSH_DELAY":      "1s",
+		"TOKENSVC_REDIS_TIMEOUT":          "1m",
+		"TOKENSVC_SESSION_COOKIE_MAX_AGE": "1h",
 	})
 	c, err := Load()
 	if err != nil {
@@ -218,7 +220,8 @@ func TestValidateReportsEveryProblem(t *testing.T) {
 	}
 	for _, want := range []string{"TOKENSVC_ADDR", "fastly", "twice", "TOKENSVC_CDN_BASE_URL", "TOKENSVC_CLOUDCDN_KEYS",
 		"TOKENSVC_REDIS_URL", "TOKENSVC_ALLOWED_ORIGINS", "SAME_SITE=None", "TOKENSVC_LOGGED_IN_MAX", "TOKENSVC_GUEST_NEW_TTL",
-		"TOKENSVC_COOKIE_DOMAIN", "TOKENSVC_AKAMAI_ALGORITHM", "TOKENSVC_LOG_LEVEL", "TOKENSVC_SESSION_COOKIE_NAME", "credentials", "TOKENSVC_REDIS_FLUSH_DELAY"} {
+		"TOKENSVC_COOKIE_DOMAIN", "TOKENSVC_AKAMAI_ALGORITHM", "TOKENSVC_LOG_LEVEL", "TOKENSVC_SESSION_COOKIE_NAME", "credentials", "TOKENSVC_REDIS_FLUSH_DELAY",
+		"TOKENSVC_REDIS_TIMEOUT", "TOKENSVC_SESSION_COOKIE_MAX_AGE"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("Validate does not report %s:\n%v", want, err)
 		}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -44,6 +45,12 @@ type RedisOptions struct {
 	// The price: Go's timers sleep at least a millisecond in an idle
 	// process, so a lone call waits about 1 ms.
 	FlushDelay time.Duration
+	// Timeout bounds every store call whose context has no earlier
+	// deadline (default 2s), so a Redis that stops answering costs a
+	// request a 503 store_unavailable after Timeout, not go-redis's own
+	// read timeouts and retries (tens of seconds, past the server's write
+	// timeout).
+	Timeout time.Duration
 }
 
 // NewRedisClient builds the one client type (go-redis UniversalClient) for a
@@ -100,18 +107,18 @@ func redactErr(kind string, err error) error {
 // Expiry follows the injected clock: Get and Extend compare e with now. The
 // key's own TTL is the end plus a margin, so Redis cleans up by itself.
 type Redis struct {
-	c redis.UniversalClient
-	// deferred: c is the autopipeliner's deferred face, whose commands
-	// return at once and wait for their reply when read.
-	deferred bool
-	// plain is the client itself, for the calls that must honour their
-	// context: a command the autopipeliner has queued runs on its own
-	// context, so a probe's deadline would not bound it (Ping), and for the
-	// rare multi-step DeleteSubject.
-	plain  redis.UniversalClient
-	now    Clock
-	prefix string
-	margin time.Duration
+	// ap, when autopipelining, is the autopipeliner's deferred face:
+	// commands are submitted at once and waited for with the call's
+	// context (a queued command runs on its own context, so only the
+	// wait can honour a deadline).
+	ap *redis.AutoPipeliner
+	// plain is the client itself: every call without the autopipeliner,
+	// and Ping and the rare multi-step DeleteSubject with it.
+	plain   redis.UniversalClient
+	now     Clock
+	prefix  string
+	margin  time.Duration
+	timeout time.Duration
 }
 
 var _ Store = (*Redis)(nil)
@@ -128,25 +135,95 @@ func NewRedis(client redis.UniversalClient, o RedisOptions, now Clock) (*Redis, 
 	if o.Margin <= 0 {
 		o.Margin = time.Minute
 	}
-	c := client
+	if o.Timeout <= 0 {
+		o.Timeout = 2 * time.Second
+	}
+	r := &Redis{plain: client, now: now, prefix: o.KeyPrefix, margin: o.Margin, timeout: o.Timeout}
 	if o.AutoPipeline {
-		// The deferred face: Put submits its commands and then waits for
-		// them, so they ride one batch; every other call waits at once
-		// (and runs on the autopipeliner's own context, not the caller's).
-		// Its default keeps one ordered stream, so a caller's commands run
-		// in the order it sent them.
+		// The deferred face: a call submits its commands and then waits
+		// for them (see do), so Put's five ride one batch. Its default
+		// keeps one ordered stream, so a caller's commands run in the
+		// order it sent them.
 		apo := redis.DefaultAutoPipelineOptions()
 		apo.MaxFlushDelay = o.FlushDelay
 		ap, err := client.AsyncAutoPipelineWithOptions(apo)
 		if err != nil {
 			return nil, fmt.Errorf("session: redis autopipeline: %v", err)
 		}
-		c = ap
+		r.ap = ap
 	}
-	return &Redis{c: c, deferred: o.AutoPipeline, plain: client, now: now, prefix: o.KeyPrefix, margin: o.Margin}, nil
+	return r, nil
 }
 
-func (r *Redis) sessionKey(id string) string  { return r.prefix + "s:" + keyString(id) }
+// bound gives ctx the store's timeout unless it already ends sooner.
+func (r *Redis) bound(ctx context.Context) (context.Context, context.CancelFunc) {
+	if d, ok := ctx.Deadline(); ok && time.Until(d) <= r.timeout {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(ctx, r.timeout)
+}
+
+// do sends cmds in order, before it waits for any reply, and waits for all
+// of them or until ctx is done; it returns the first error. On the
+// autopipeliner they join the shared stream, usually in one batch with
+// other requests' commands; on the plain client they are one pipeline of
+// their own (one command goes alone).
+func (r *Redis) do(ctx context.Context, cmds ...redis.Cmder) error {
+	if r.ap == nil {
+		if len(cmds) == 1 {
+			return r.plain.Process(ctx, cmds[0])
+		}
+		_, err := r.plain.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for _, c := range cmds {
+				_ = p.Process(ctx, c)
+			}
+			return nil
+		})
+		return err
+	}
+	var buf [5]redis.AutoFuture
+	fs := buf[:0]
+	for _, c := range cmds {
+		fs = append(fs, r.ap.Submit(ctx, c))
+	}
+	var first error
+	for _, f := range fs {
+		err := f.WaitContext(ctx)
+		if cerr := ctx.Err(); cerr != nil {
+			// Abandon the wait; the commands still run, and a late write
+			// is one no caller was told succeeded.
+			return cerr
+		}
+		if err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
+func (r *Redis) sessionKey(id string) string { return r.prefix + "s:" + keyString(id) }
+
+// indexMember is a session's entry in its subject's set: its key and its
+// cap, "<key>|<cap Unix seconds>". Past the cap the session can no longer
+// be live, so DeleteSubject may drop the entry even when the key is gone;
+// before it, a missing key may be a Put still on its way.
+func indexMember(key string, capAt time.Time) string {
+	return key + "|" + strconv.FormatInt(unixSec(capAt), 10)
+}
+
+// parseMember splits an index entry. An entry without a cap (written by an
+// older tokensvc) has capAt 0: treated as past its cap.
+func parseMember(m string) (key string, capAt int64) {
+	i := strings.LastIndexByte(m, '|')
+	if i < 0 {
+		return m, 0
+	}
+	n, err := strconv.ParseInt(m[i+1:], 10, 64)
+	if err != nil {
+		return m, 0
+	}
+	return m[:i], n
+}
 func (r *Redis) subjectKey(sub string) string { return r.prefix + "u:" + sub }
 func (r *Redis) ttl(expires time.Time) time.Duration {
 	d := expires.Sub(r.now()) + r.margin
@@ -179,54 +256,35 @@ func (r *Redis) Put(ctx context.Context, s Session) error {
 	// nodes, which may apply them in either order). Any failure fails the
 	// Put, so the id is never handed out: a session missing from its
 	// subject's index is one no browser holds.
-	err := r.batch(ctx, func(p redis.Cmdable) []redis.Cmder {
-		return []redis.Cmder{
-			p.SAdd(ctx, sk, key),
-			// The set lives as long as its longest session can: set a TTL
-			// on a new set (NX), and only ever lengthen it (GT), so a short
-			// session after a long one does not drop the index the long one
-			// needs (security review). Redis 7.0 or later.
-			p.ExpireNX(ctx, sk, capTTL),
-			p.ExpireGT(ctx, sk, capTTL),
-			p.HSet(ctx, key,
-				"sub", s.Subject, "role", s.Role,
-				"c", unixSec(s.Created), "e", unixSec(s.Expires), "cap", unixSec(s.Cap),
-				"i", unixSec(s.Issued), "ce", unixSec(s.CookiesExpire)),
-			p.Expire(ctx, key, ttl),
-		}
-	})
-	return wrap(err)
-}
-
-// batch sends, in order, the commands fn issues on p (and returns) before
-// it waits for any reply, and returns the first error. On the autopipeliner
-// they join the shared stream, usually in one batch with other requests'
-// commands; on a plain client they are one pipeline of their own.
-func (r *Redis) batch(ctx context.Context, fn func(p redis.Cmdable) []redis.Cmder) error {
-	if !r.deferred {
-		_, err := r.c.Pipelined(ctx, func(p redis.Pipeliner) error {
-			fn(p)
-			return nil
-		})
-		return err
-	}
-	var err error
-	for _, c := range fn(r.c) {
-		if e := c.Err(); e != nil && err == nil {
-			err = e
-		}
-	}
-	return err
+	ctx, cancel := r.bound(ctx)
+	defer cancel()
+	return wrap(r.do(ctx,
+		redis.NewIntCmd(ctx, "sadd", sk, indexMember(key, s.Cap)),
+		// The set lives as long as its longest session can: set a TTL on a
+		// new set (NX), and only ever lengthen it (GT), so a short session
+		// after a long one does not drop the index the long one needs
+		// (security review). Redis 7.0 or later.
+		redis.NewBoolCmd(ctx, "pexpire", sk, capTTL.Milliseconds(), "nx"),
+		redis.NewBoolCmd(ctx, "pexpire", sk, capTTL.Milliseconds(), "gt"),
+		redis.NewIntCmd(ctx, "hset", key,
+			"sub", s.Subject, "role", s.Role,
+			"c", unixSec(s.Created), "e", unixSec(s.Expires), "cap", unixSec(s.Cap),
+			"i", unixSec(s.Issued), "ce", unixSec(s.CookiesExpire)),
+		redis.NewBoolCmd(ctx, "pexpire", key, ttl.Milliseconds()),
+	))
 }
 
 func (r *Redis) Get(ctx context.Context, id string) (Session, error) {
 	if err := ctx.Err(); err != nil {
 		return Session{}, err
 	}
-	m, err := r.c.HGetAll(ctx, r.sessionKey(id)).Result()
-	if err != nil {
+	ctx, cancel := r.bound(ctx)
+	defer cancel()
+	cmd := redis.NewMapStringStringCmd(ctx, "hgetall", r.sessionKey(id))
+	if err := r.do(ctx, cmd); err != nil {
 		return Session{}, wrap(err)
 	}
+	m := cmd.Val()
 	if len(m) == 0 {
 		return Session{}, ErrNotFound
 	}
@@ -253,7 +311,9 @@ func (r *Redis) Get(ctx context.Context, id string) (Session, error) {
 // only forward (see Update): a later end, and the cookie times of a later
 // re-sign. The TTL follows the end.
 // KEYS[1] session key; ARGV: now, e, i, ce (Unix seconds), ttl (ms).
-var extendScript = redis.NewScript(`
+var extendScript = redis.NewScript(extendSource)
+
+const extendSource = `
 local v = redis.call('HMGET', KEYS[1], 'e', 'i')
 local e = tonumber(v[1])
 if not e or e <= tonumber(ARGV[1]) then return 0 end
@@ -265,15 +325,28 @@ if tonumber(ARGV[3]) > (tonumber(v[2]) or 0) then
   redis.call('HSET', KEYS[1], 'i', ARGV[3], 'ce', ARGV[4])
 end
 return 1
-`)
+`
 
 func (r *Redis) Extend(ctx context.Context, id string, u Update) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	n, err := extendScript.Run(ctx, r.c, []string{r.sessionKey(id)},
-		r.now().Unix(), unixSec(u.Expires), unixSec(u.Issued), unixSec(u.CookiesExpire),
-		r.ttl(u.Expires).Milliseconds()).Int()
+	ctx, cancel := r.bound(ctx)
+	defer cancel()
+	key := r.sessionKey(id)
+	args := []any{r.now().Unix(), unixSec(u.Expires), unixSec(u.Issued), unixSec(u.CookiesExpire), r.ttl(u.Expires).Milliseconds()}
+	cmd := redis.NewCmd(ctx, append([]any{"evalsha", extendScript.Hash(), 1, key}, args...)...)
+	err := r.do(ctx, cmd)
+	if redis.HasErrorPrefix(err, "NOSCRIPT") {
+		// A node that has not seen the script yet (new, restarted, or
+		// another Cluster node): send it whole once, which caches it.
+		cmd = redis.NewCmd(ctx, append([]any{"eval", extendSource, 1, key}, args...)...)
+		err = r.do(ctx, cmd)
+	}
+	if err != nil {
+		return wrap(err)
+	}
+	n, err := cmd.Int()
 	if err != nil {
 		return wrap(err)
 	}
@@ -290,21 +363,30 @@ func (r *Redis) Delete(ctx context.Context, id string) error {
 	// The subject set keeps the dangling key until it expires or the
 	// subject logs out everywhere; reading the subject first would cost a
 	// round trip on every logout.
-	return wrap(r.c.Del(ctx, r.sessionKey(id)).Err())
+	ctx, cancel := r.bound(ctx)
+	defer cancel()
+	return wrap(r.do(ctx, redis.NewIntCmd(ctx, "del", r.sessionKey(id))))
 }
 
 func (r *Redis) DeleteSubject(ctx context.Context, subject string) (int, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
+	ctx, cancel := r.bound(ctx)
+	defer cancel()
 	c := r.plain // rare, several steps, and it must honour ctx
 	sk := r.subjectKey(subject)
-	keys, err := c.SMembers(ctx, sk).Result()
+	members, err := c.SMembers(ctx, sk).Result()
 	if err != nil {
 		return 0, wrap(err)
 	}
-	if len(keys) == 0 {
+	if len(members) == 0 {
 		return 0, nil
+	}
+	keys := make([]string, len(members))
+	caps := make([]int64, len(members))
+	for i, m := range members {
+		keys[i], caps[i] = parseMember(m)
 	}
 	// Read each listed session's subject and end, then delete the ones that
 	// are still the subject's: a key in the set is only a hint (the set may
@@ -323,30 +405,46 @@ func (r *Redis) DeleteSubject(ctx context.Context, subject string) (int, error) 
 	now := r.now().Unix()
 	n := 0
 	var mine []string
+	var drop []any
 	for i, cmd := range cmds {
 		v, err := cmd.(*redis.SliceCmd).Result()
-		if err != nil || len(v) != 2 || v[0] != subject {
+		if err != nil || len(v) != 2 {
 			continue
 		}
-		mine = append(mine, keys[i])
-		if e, ok := v[1].(string); ok {
-			if end, err := strconv.ParseInt(e, 10, 64); err == nil && now < end {
-				n++
+		switch {
+		case v[0] == subject:
+			mine = append(mine, keys[i])
+			drop = append(drop, members[i])
+			if e, ok := v[1].(string); ok {
+				if end, err := strconv.ParseInt(e, 10, 64); err == nil && now < end {
+					n++
+				}
 			}
+		case v[0] != nil:
+			// Another subject's session under a reused key: not ours to
+			// end, and not ours to index.
+			drop = append(drop, members[i])
+		case caps[i] <= now:
+			// Gone, and past its cap: it can never come back.
+			drop = append(drop, members[i])
+		default:
+			// No session yet, before its cap: a Put may have written the
+			// entry and not yet the session (in a Cluster they go to
+			// different nodes). Dropping the entry would leave that
+			// session in no index, out of reach of every later log out
+			// everywhere; it stays until the set expires.
 		}
 	}
-	// Then take exactly the examined keys out of the set (not the whole
-	// set: a Put running meanwhile may have added a session this call never
-	// saw, and the index must keep it).
-	members := make([]any, len(keys))
-	for i, k := range keys {
-		members[i] = k
-	}
+	// Then take exactly those entries out of the set (not the whole set: a
+	// Put running meanwhile may have added a session this call never saw,
+	// and the index must keep it).
 	if _, err := c.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for _, k := range mine {
 			p.Del(ctx, k)
 		}
-		p.SRem(ctx, sk, members...)
+		if len(drop) > 0 {
+			p.SRem(ctx, sk, drop...)
+		}
 		return nil
 	}); err != nil {
 		return 0, wrap(err)
@@ -358,5 +456,7 @@ func (r *Redis) Ping(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	ctx, cancel := r.bound(ctx)
+	defer cancel()
 	return wrap(r.plain.Ping(ctx).Err())
 }
