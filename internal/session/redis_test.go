@@ -201,7 +201,10 @@ func TestRedisCallsHonourTheirDeadline(t *testing.T) {
 			return st.Extend(ctx, s.ID, session.Update{Expires: clk.Now().Add(2 * time.Hour)})
 		}},
 		{"Delete", func(ctx context.Context, st *session.Redis) error { return st.Delete(ctx, s.ID) }},
-		{"DeleteSubject", func(ctx context.Context, st *session.Redis) error { _, err := st.DeleteSubject(ctx, s.Subject); return err }},
+		{"DeleteSubject", func(ctx context.Context, st *session.Redis) error {
+			_, err := st.DeleteSubject(ctx, s.Subject)
+			return err
+		}},
 		{"Ping", func(ctx context.Context, st *session.Redis) error { return st.Ping(ctx) }},
 	}
 	for _, p := range pipelining {
