@@ -195,7 +195,10 @@ func (c *Config) ApplyDev() ([]string, error) {
 			}
 		}
 	}
-	c.CookieSecure = false
+	// Dev mode serves plain http: Secure is off unless the operator set it.
+	if _, set := os.LookupEnv("TOKENSVC_COOKIE_SECURE"); !set {
+		c.CookieSecure = false
+	}
 	// Dev mode logs each line at once: the demo's OTP is read off the log.
 	c.LogBuffer = 0
 	gen := func(name string, make func() ([]byte, error)) (string, error) {

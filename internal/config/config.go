@@ -33,6 +33,7 @@ func (Secret) GoString() string { return "[redacted]" }
 // test keeps the two in step.
 type Config struct {
 	Dev       bool   `envconfig:"TOKENSVC_DEV" desc:"force dev mode (generated keys, in-memory sessions); on by default when no TOKENSVC_* variable is set"`
+	DevPublic bool   `envconfig:"TOKENSVC_DEV_PUBLIC" desc:"dev mode only: allow a TOKENSVC_ADDR that is not loopback (e.g. in a container). The demo app hands a signed-in session to anyone who asks, so never on a network others reach"`
 	DevDir    string `envconfig:"TOKENSVC_DEV_DIR" default:".tokensvc-dev" desc:"where dev mode writes its generated keys (0700 folder, 0600 files)"`
 	DevEdge   string `envconfig:"TOKENSVC_DEV_EDGE_ADDR" default:"127.0.0.1:8081" desc:"dev mode only: where the local CDN edge serves the demo photos (and the default CDN base URL)"`
 	Addr      string `envconfig:"TOKENSVC_ADDR" default:"127.0.0.1:8080" desc:"listen address of the API"`
@@ -127,8 +128,10 @@ func (c *Config) Validate() error {
 	var errs []error
 	add := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
 
-	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+	if host, _, err := net.SplitHostPort(c.Addr); err != nil {
 		add("TOKENSVC_ADDR %q is not host:port", c.Addr)
+	} else if c.Dev && !c.DevPublic && !loopback(host) {
+		add("dev mode listens on loopback only (TOKENSVC_ADDR %q): its demo app hands a signed-in session to anyone who asks. Use 127.0.0.1, turn dev mode off, or set TOKENSVC_DEV_PUBLIC=true on a network only you reach", c.Addr)
 	}
 	if _, _, err := net.SplitHostPort(c.MetricsAddr); c.MetricsAddr != "" && err != nil {
 		add("TOKENSVC_METRICS_ADDR %q is not host:port", c.MetricsAddr)
@@ -318,4 +321,13 @@ func validCookieDomain(d string) bool {
 		}
 	}
 	return true
+}
+
+// loopback reports whether host (from host:port) names only this machine.
+func loopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }

@@ -114,6 +114,46 @@ func TestLoadReadsOnlyTokensvcVariables(t *testing.T) {
 	}
 }
 
+// TestDevModeStaysLocal: dev mode mounts a demo app that hands a
+// signed-in session to anyone, so it refuses a non-loopback address unless
+// the operator says otherwise, and it keeps a Secure the operator set.
+func TestDevModeStaysLocal(t *testing.T) {
+	for _, c := range []struct {
+		env     map[string]string
+		refused bool
+		secure  bool
+	}{
+		{map[string]string{"TOKENSVC_DEV": "true", "TOKENSVC_ADDR": "127.0.0.1:8080"}, false, false},
+		{map[string]string{"TOKENSVC_DEV": "true", "TOKENSVC_ADDR": "[::1]:8080"}, false, false},
+		{map[string]string{"TOKENSVC_DEV": "true", "TOKENSVC_ADDR": "localhost:8080"}, false, false},
+		{map[string]string{"TOKENSVC_DEV": "true", "TOKENSVC_ADDR": "0.0.0.0:8080"}, true, false},
+		{map[string]string{"TOKENSVC_DEV": "true", "TOKENSVC_ADDR": ":8080"}, true, false},
+		{map[string]string{"TOKENSVC_DEV": "true", "TOKENSVC_ADDR": "10.1.2.3:8080"}, true, false},
+		{map[string]string{"TOKENSVC_DEV": "true", "TOKENSVC_ADDR": ":8080", "TOKENSVC_DEV_PUBLIC": "true"}, false, false},
+		{map[string]string{"TOKENSVC_DEV": "true", "TOKENSVC_ADDR": "127.0.0.1:8080", "TOKENSVC_COOKIE_SECURE": "true"}, false, true},
+	} {
+		c.env["TOKENSVC_DEV_DIR"] = t.TempDir() + "/dev"
+		setenv(t, c.env)
+		cfg, err := Load()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := cfg.ApplyDev(); err != nil {
+			t.Fatal(err)
+		}
+		err = cfg.Validate()
+		if refused := err != nil && strings.Contains(err.Error(), "dev mode listens on loopback only"); refused != c.refused {
+			t.Errorf("%v: refused %v, want %v (%v)", c.env, refused, c.refused, err)
+		}
+		if !c.refused && err != nil {
+			t.Errorf("%v: %v", c.env, err)
+		}
+		if cfg.CookieSecure != c.secure {
+			t.Errorf("%v: Secure %v, want %v", c.env, cfg.CookieSecure, c.secure)
+		}
+	}
+}
+
 func TestLoadDefaultsToDevMode(t *testing.T) {
 	setenv(t, nil)
 	c, err := Load()
