@@ -127,12 +127,10 @@ func startDev(ctx context.Context, cfg *config.Config, log *zap.Logger, a http.H
 // build wires the service from cfg.
 func build(ctx context.Context, cfg *config.Config, log *zap.Logger) (http.Handler, []signing.Signer, func(), error) {
 	cleanup := func() {}
-	signers, err := cfg.Signers()
-	if err != nil {
-		return nil, nil, cleanup, err
-	}
-	keys, err := cfg.APIKeyList()
-	if err != nil {
+	// Both read files: report every unreadable one at once.
+	signers, serr := cfg.Signers()
+	keys, kerr := cfg.APIKeyList()
+	if err := errors.Join(serr, kerr); err != nil {
 		return nil, nil, cleanup, err
 	}
 	sameSite, _ := config.ParseSameSite(cfg.CookieSameSite)

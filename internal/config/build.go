@@ -16,16 +16,20 @@ import (
 	"github.com/tokensvc/tokensvc/internal/signing"
 )
 
-// readKeyFile reads a key file, refusing one that others can read: a key
-// is a secret, and a world-readable key file is a deployment mistake worth
-// stopping for. Errors name the file, never its content.
+// readKeyFile reads a key (or API credentials) file, refusing one that
+// everyone can read, or that anyone but its owner can write (who can write
+// it can plant a key or a bearer token they know): deployment mistakes
+// worth stopping for. Group read is allowed: Kubernetes mounts secrets
+// 0440 for the pod's fsGroup. Errors name the file, never its content.
 func readKeyFile(path string) ([]byte, error) {
 	fi, err := os.Stat(path)
 	if err != nil {
 		return nil, fmt.Errorf("key file %s: %w", path, errors.Unwrap(err))
 	}
-	if fi.Mode().Perm()&0o004 != 0 {
-		return nil, fmt.Errorf("key file %s is readable by everyone (mode %v): chmod 600 it", path, fi.Mode().Perm())
+	if perm := fi.Mode().Perm(); perm&0o004 != 0 {
+		return nil, fmt.Errorf("key file %s is readable by everyone (mode %v): chmod 600 it (640 to share it with the service's group)", path, perm)
+	} else if perm&0o022 != 0 {
+		return nil, fmt.Errorf("key file %s is writable by others than its owner (mode %v): chmod 600 it (640 to share it with the service's group)", path, perm)
 	}
 	b, err := os.ReadFile(path)
 	if err != nil {

@@ -294,12 +294,19 @@ func TestKeyFilePermissions(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := &Config{CDN: []string{"akamai"}, AkamaiKeyFiles: []string{p}, AkamaiAlgorithm: "sha256"}
-	if _, err := c.Signers(); err == nil || !strings.Contains(err.Error(), "chmod 600") {
-		t.Fatalf("a world-readable key file was accepted: %v", err)
+	for _, mode := range []os.FileMode{0o644, 0o604, 0o660, 0o620, 0o602, 0o622, 0o666} {
+		os.Chmod(p, mode)
+		if _, err := c.Signers(); err == nil || !strings.Contains(err.Error(), "chmod 600") {
+			t.Errorf("a key file with mode %v was accepted: %v", mode, err)
+		}
 	}
-	os.Chmod(p, 0o600)
-	if _, err := c.Signers(); err != nil {
-		t.Fatal(err)
+	// Owner only, or shared read with the service's group (Kubernetes
+	// mounts secrets 0440 for the pod's fsGroup).
+	for _, mode := range []os.FileMode{0o600, 0o400, 0o640, 0o440} {
+		os.Chmod(p, mode)
+		if _, err := c.Signers(); err != nil {
+			t.Errorf("mode %v: %v", mode, err)
+		}
 	}
 	c.AkamaiKeyFiles = []string{filepath.Join(dir, "missing")}
 	if _, err := c.Signers(); err == nil || strings.Contains(err.Error(), "deadbeef") {
