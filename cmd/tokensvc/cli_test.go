@@ -986,6 +986,16 @@ func TestCLIHelp(t *testing.T) {
 			}
 		})
 	}
+	// The top level, bare or as docker run IMAGE --help: the commands.
+	for _, args := range [][]string{{"-h"}, {"--help"}, {"-help"}, {"help"}} {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			t.Parallel()
+			r := tokensvc(t, args...)
+			if r.code != 0 || !strings.Contains(r.stdout, "usage: tokensvc [serve]") {
+				t.Errorf("%v", r)
+			}
+		})
+	}
 }
 
 // ------------------------------------------------- rotation and reasons

@@ -53,7 +53,7 @@ func TestDockerfileCopiesEverythingTheBinaryNeeds(t *testing.T) {
 		"CGO_ENABLED=0 go build -trimpath",
 		"./cmd/tokensvc",
 		"USER 65532:65532",
-		"FROM gcr.io/distroless/static-debian12:nonroot",
+		"FROM gcr.io/distroless/static-debian13:nonroot",
 		"ENV TOKENSVC_ADDR=:8080",
 	} {
 		if !strings.Contains(df, want) {
@@ -71,7 +71,7 @@ func TestDockerfileCopiesEverythingTheBinaryNeeds(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{".git", ".tokensvc-dev"} {
+	for _, want := range []string{".git", "**/.tokensvc-dev", "**/*.key", "**/*.pem"} {
 		if !strings.Contains(string(ignore), want) {
 			t.Errorf(".dockerignore does not keep %s out of the build context", want)
 		}

@@ -27,7 +27,10 @@ const usage = `usage: tokensvc [serve] | edge | keygen | sign KIND | verify KIND
 
 func run(args []string, stdout, stderr io.Writer) int {
 	cmd := "serve"
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+	switch {
+	case len(args) > 0 && (args[0] == "-h" || args[0] == "-help" || args[0] == "--help"):
+		cmd, args = "help", nil
+	case len(args) > 0 && !strings.HasPrefix(args[0], "-"):
 		cmd, args = args[0], args[1:]
 	}
 	switch cmd {
@@ -37,7 +40,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return edgeCmd(args, stderr)
 	case "keygen", "sign", "verify":
 		return cli.Run(cmd, args, stdout, stderr)
-	case "help", "-h", "--help":
+	case "help":
 		fmt.Fprint(stdout, usage)
 		return 0
 	}
