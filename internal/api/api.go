@@ -254,10 +254,15 @@ func (a *API) routes(reg *prometheus.Registry) chi.Router {
 		a.render(w, r, errMethodNotAllowed(a.allowedMethods(r)))
 	})
 
+	// HEAD wherever GET is (RFC 9110 9.3.2): net/http drops the body.
 	r.Get("/healthz", a.healthz)
+	r.Head("/healthz", a.healthz)
 	r.Get("/readyz", a.readyz)
+	r.Head("/readyz", a.readyz)
 	if !a.opt.MetricsElsewhere {
-		r.Method(http.MethodGet, "/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+		m := promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
+		r.Method(http.MethodGet, "/metrics", m)
+		r.Method(http.MethodHead, "/metrics", m)
 	}
 
 	// Origin verification, for a proxy's forward-auth hook (nginx
@@ -292,7 +297,7 @@ func (a *API) routes(reg *prometheus.Registry) chi.Router {
 // router.
 func (a *API) allowedMethods(r *http.Request) string {
 	var allow []string
-	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodOptions} {
+	for _, m := range []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodOptions} {
 		if a.router.Match(chi.NewRouteContext(), m, r.URL.Path) {
 			allow = append(allow, m)
 		}

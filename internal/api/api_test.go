@@ -357,6 +357,26 @@ func TestRequestStateIsNotCarriedOver(t *testing.T) {
 	}
 }
 
+// TestHeadWhereGetIs: HEAD is answered wherever GET is (RFC 9110 9.3.2,
+// load balancers' health checks use it), and a 405's Allow lists it.
+func TestHeadWhereGetIs(t *testing.T) {
+	h := newHarness(t, stores(t)[0], []string{"cloudcdn"})
+	for _, path := range []string{"/healthz", "/readyz", "/metrics"} {
+		resp := h.do(httptest.NewRequest(http.MethodHead, "http://tokensvc.internal"+path, nil))
+		if resp.StatusCode != http.StatusOK {
+			t.Errorf("HEAD %s: %d", path, resp.StatusCode)
+		}
+		resp = h.do(httptest.NewRequest(http.MethodPut, "http://tokensvc.internal"+path, nil))
+		if resp.StatusCode != http.StatusMethodNotAllowed || resp.Header.Get("Allow") != "GET, HEAD" {
+			t.Errorf("PUT %s: %d, Allow %q; want 405, Allow \"GET, HEAD\"", path, resp.StatusCode, resp.Header.Get("Allow"))
+		}
+	}
+	resp := h.do(httptest.NewRequest(http.MethodPut, "http://tokensvc.internal/verify", nil))
+	if resp.Header.Get("Allow") != "GET, HEAD" {
+		t.Errorf("PUT /verify: Allow %q, want \"GET, HEAD\"", resp.Header.Get("Allow"))
+	}
+}
+
 // TestRequestIDs: each response carries an id; a caller's plain id is kept,
 // a hostile one replaced.
 func TestRequestIDs(t *testing.T) {

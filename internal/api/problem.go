@@ -62,19 +62,30 @@ func errForbiddenOrigin() *Problem {
 		"this route answers browsers only from the configured allowed origins")
 }
 
+// sessionChallenge is the WWW-Authenticate of the session 401s: RFC 9110
+// (15.5.2) has every 401 carry a challenge, and the credential here is the
+// session cookie, which a new grant (an OTP, a login) sets.
+var sessionChallenge = [][2]string{{"WWW-Authenticate", `Cookie realm="tokensvc"`}}
+
 func errNoSession() *Problem {
-	return problem(http.StatusUnauthorized, "no_session", "No session",
+	p := problem(http.StatusUnauthorized, "no_session", "No session",
 		"the request carries no tokensvc session cookie")
+	p.headers = sessionChallenge
+	return p
 }
 
 func errOTPRequired() *Problem {
-	return problem(http.StatusUnauthorized, "otp_required", "Guest session is over",
+	p := problem(http.StatusUnauthorized, "otp_required", "Guest session is over",
 		"ask the guest for a one-time password, then grant GUEST_OTP")
+	p.headers = sessionChallenge
+	return p
 }
 
 func errLoginRequired() *Problem {
-	return problem(http.StatusUnauthorized, "login_required", "Session is over",
+	p := problem(http.StatusUnauthorized, "login_required", "Session is over",
 		"the signed-in session ended, reached its cap or was revoked: log in again")
+	p.headers = sessionChallenge
+	return p
 }
 
 func errNotFound() *Problem {
