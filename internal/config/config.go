@@ -198,6 +198,13 @@ func (c *Config) Validate() error {
 	}
 	if c.CookieDomain != "" && !validCookieDomain(c.CookieDomain) {
 		add("TOKENSVC_COOKIE_DOMAIN %q is not a domain name", c.CookieDomain)
+	} else if u, err := url.Parse(c.CDNBaseURL); c.CookieDomain != "" && err == nil && u.Hostname() != "" {
+		// The browser sends the cookies only to hosts inside their Domain
+		// (RFC 6265 5.1.3): the CDN must be one of them.
+		d := strings.ToLower(strings.TrimPrefix(c.CookieDomain, "."))
+		if h := strings.ToLower(u.Hostname()); h != d && !strings.HasSuffix(h, "."+d) {
+			add("TOKENSVC_COOKIE_DOMAIN %q does not cover the CDN host %q of TOKENSVC_CDN_BASE_URL: browsers would never send it the cookies", c.CookieDomain, u.Hostname())
+		}
 	}
 	if !strings.HasPrefix(c.CookiePath, "/") || strings.ContainsAny(c.CookiePath, "; \t\r\n") {
 		add("TOKENSVC_COOKIE_PATH %q must start with / and hold no ; or spaces", c.CookiePath)

@@ -247,6 +247,17 @@ func TestValidateReportsEveryProblem(t *testing.T) {
 		"TOKENSVC_REDIS_TIMEOUT":          "1m",
 		"TOKENSVC_SESSION_COOKIE_MAX_AGE": "1h",
 	})
+	// A Domain the CDN is not inside (checked apart: the broken one above
+	// is not a domain at all).
+	c2 := Config{CookieDomain: ".site.com", CDNBaseURL: "https://cdn.other.net"}
+	if err := c2.Validate(); err == nil || !strings.Contains(err.Error(), "does not cover the CDN host") {
+		t.Errorf("a cookie Domain outside the CDN host passed: %v", err)
+	}
+	for _, ok := range []Config{{CookieDomain: ".site.com", CDNBaseURL: "https://cdn.site.com"}, {CookieDomain: "site.com", CDNBaseURL: "https://site.com:8443"}} {
+		if err := ok.Validate(); err != nil && strings.Contains(err.Error(), "does not cover") {
+			t.Errorf("%+v: %v", ok, err)
+		}
+	}
 	c, err := Load()
 	if err != nil {
 		t.Fatal(err)
