@@ -95,9 +95,19 @@ func originalURL(r *http.Request) (string, error) {
 	if !strings.HasPrefix(uri, "/") {
 		return "", errBadOriginalURL("X-Original-URI must start with /")
 	}
+	// The host must be only a host[:port]: a path in it would be glued in
+	// front of the real one, and a credential for /temp/guest_a/ would be
+	// checked against "host/temp/guest_a/x" + the other subject's URI
+	// (found by a review).
+	if host == "" || strings.ContainsAny(host, "/\\?#@%") {
+		return "", errBadOriginalURL("X-Forwarded-Host must be a host, with an optional port")
+	}
 	u := proto + "://" + host + uri
 	if err := checkAbsolute(u); err != nil {
 		return "", err
+	}
+	if p, err := url.Parse(u); err != nil || p.Host != host {
+		return "", errBadOriginalURL("X-Forwarded-Host must be a host, with an optional port")
 	}
 	return u, nil
 }

@@ -124,6 +124,15 @@ func TestVerifyRefusesUntrustedPeersAndBadURLs(t *testing.T) {
 			r.Header.Add("X-Original-URL", cdnBase+"/temp/guest_bob/p1.jpg")
 			r.Header.Add("X-Original-URL", guestPhoto)
 		},
+		// A path in X-Forwarded-Host (a proxy passing the client's header
+		// on) would move the checked URL into the grant's prefix while the
+		// proxy serves another subject's file (security review).
+		forwardedHost("cdn.site.com/temp/guest_abc123/x"),
+		forwardedHost("cdn.site.com\\temp"),
+		forwardedHost("cdn.site.com?x="),
+		forwardedHost("cdn.site.com#"),
+		forwardedHost("user@cdn.site.com"),
+		forwardedHost("cdn.site.com%2ftemp"),
 	} {
 		wantProblem(t, h.verify(b, set), http.StatusBadRequest, "bad_original_url")
 	}
@@ -131,8 +140,18 @@ func TestVerifyRefusesUntrustedPeersAndBadURLs(t *testing.T) {
 		t.Errorf("untrusted_proxy counted %v times", n)
 	}
 	text := readBody(h.do(httptest.NewRequest(http.MethodGet, "http://tokensvc.internal/metrics", nil)))
-	if !strings.Contains(text, `tokensvc_verifications_total{cdn="none",outcome="bad_original_url"} 8`) {
+	if !strings.Contains(text, `tokensvc_verifications_total{cdn="none",outcome="bad_original_url"} 14`) {
 		t.Errorf("verification outcomes not counted:\n%s", text)
+	}
+}
+
+// forwardedHost is the X-Forwarded-* form of the original URL with host as
+// X-Forwarded-Host, for another subject's file.
+func forwardedHost(host string) func(*http.Request) {
+	return func(r *http.Request) {
+		r.Header.Set("X-Forwarded-Proto", "https")
+		r.Header.Set("X-Forwarded-Host", host)
+		r.Header.Set("X-Original-URI", "/temp/guest_other/secret.jpg")
 	}
 }
 
