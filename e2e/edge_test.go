@@ -100,6 +100,13 @@ func TestEdgeTwoFormats(t *testing.T) {
 	dir := filepath.Join(root, "registered", "user_demo")
 	os.MkdirAll(dir, 0o755)
 	os.WriteFile(filepath.Join(dir, "p1.jpg"), []byte("photo"), 0o644)
+	// A symlink in the folder to a file outside it: the edge must not
+	// follow it out (os.DirFS would).
+	outside := filepath.Join(t.TempDir(), "outside.txt")
+	os.WriteFile(outside, []byte("SECRET"), 0o644)
+	if err := os.Symlink(outside, filepath.Join(dir, "link.jpg")); err != nil {
+		t.Fatal(err)
+	}
 	addr := "127.0.0.1:" + strconv.Itoa(testenv.FreePort(t))
 	cmd := exec.Command(testenv.Binary(t), "edge", "--cdn", "akamai", "--root", root, "--listen", addr, "--public-url", d.edgeURL)
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "TOKENSVC_DEV=true", "TOKENSVC_DEV_DIR=" + d.devDir, "TOKENSVC_CDN=cloudcdn,akamai", "TOKENSVC_DEV_EDGE_ADDR=" + strings.TrimPrefix(d.edgeURL, "http://")}
@@ -119,5 +126,8 @@ func TestEdgeTwoFormats(t *testing.T) {
 	}
 	if code, reason := fetch(t, "http://"+addr+"/registered/user_demo/p1.jpg", cookies["cloudcdn"]); code != 403 || reason != "missing" {
 		t.Errorf("akamai edge with only the Cloud CDN cookie: %d %s, want 403 missing", code, reason)
+	}
+	if code, _ := fetch(t, "http://"+addr+"/registered/user_demo/link.jpg", cookies["akamai"]); code == 200 {
+		t.Errorf("the edge followed a symlink out of --root")
 	}
 }

@@ -74,7 +74,14 @@ func edgeCmd(args []string, stderr io.Writer) int {
 		if st, err := os.Stat(*root); err != nil || !st.IsDir() {
 			return fail("--root %s is not a folder", *root)
 		}
-		o.Root = os.DirFS(*root)
+		// os.Root, not os.DirFS: a symlink in the folder must not reach
+		// files outside it.
+		rt, err := os.OpenRoot(*root)
+		if err != nil {
+			return fail("--root %s: %v", *root, err)
+		}
+		defer rt.Close()
+		o.Root = rt.FS()
 	} else {
 		u, err := url.Parse(*origin)
 		if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {

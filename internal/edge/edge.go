@@ -66,7 +66,20 @@ func New(o Options) (http.Handler, error) {
 	if o.Root != nil {
 		e.files = http.FileServerFS(noDirs{o.Root})
 	} else {
-		e.proxy = httputil.NewSingleHostReverseProxy(o.Origin)
+		// Rewrite, not a Director: the origin gets its own Host, and the
+		// client's forwarding headers (X-Forwarded-*, X-Original-URL,
+		// X-Real-IP) are replaced, not passed on or appended to: an origin
+		// that picks a site by Host, or trusts those headers, must not take
+		// them from the viewer.
+		origin := o.Origin
+		e.proxy = &httputil.ReverseProxy{Rewrite: func(pr *httputil.ProxyRequest) {
+			pr.SetURL(origin)
+			pr.Out.Host = origin.Host
+			for _, h := range []string{"X-Original-Url", "X-Original-Uri", "X-Real-Ip", "Forwarded"} {
+				pr.Out.Header.Del(h)
+			}
+			pr.SetXForwarded()
+		}}
 	}
 	return e, nil
 }

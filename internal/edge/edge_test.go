@@ -136,7 +136,10 @@ func TestEdgeSignedURL(t *testing.T) {
 }
 
 func TestEdgeOriginProxy(t *testing.T) {
+	var got http.Header
+	var gotHost string
 	origin := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got, gotHost = r.Header.Clone(), r.Host
 		io.WriteString(w, "origin "+r.URL.Path)
 	}))
 	defer origin.Close()
@@ -150,10 +153,30 @@ func TestEdgeOriginProxy(t *testing.T) {
 	req := httptest.NewRequest("GET", "http://edge/registered/user_1/x.jpg", nil)
 	req.RequestURI = "/registered/user_1/x.jpg"
 	req.Header.Set("Cookie", cookies[0].Name+"="+cookies[0].Value)
+	// What a viewer may add: none of it reaches the origin as sent.
+	req.Host = "internal.admin"
+	req.Header.Set("X-Forwarded-Host", "evil")
+	req.Header.Set("X-Forwarded-For", "6.6.6.6")
+	req.Header.Set("X-Original-URL", "http://evil/x")
+	req.Header.Set("X-Real-IP", "6.6.6.6")
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
 	if rec.Code != 200 || rec.Body.String() != "origin /registered/user_1/x.jpg" {
 		t.Fatalf("proxy: %d %q", rec.Code, rec.Body.String())
+	}
+	if gotHost != u.Host {
+		t.Errorf("the origin got Host %q, want its own %q", gotHost, u.Host)
+	}
+	for _, h := range []string{"X-Original-Url", "X-Real-Ip"} {
+		if v := got.Get(h); v != "" {
+			t.Errorf("the origin got the viewer's %s: %q", h, v)
+		}
+	}
+	if v := got.Get("X-Forwarded-Host"); v == "evil" {
+		t.Errorf("the origin got the viewer's X-Forwarded-Host")
+	}
+	if v := got.Get("X-Forwarded-For"); strings.Contains(v, "6.6.6.6") {
+		t.Errorf("the origin got the viewer's X-Forwarded-For: %q", v)
 	}
 }
 
