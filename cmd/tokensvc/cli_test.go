@@ -946,6 +946,11 @@ func TestCLIBadInput(t *testing.T) {
 		{"2/keygen unknown cdn", []string{"keygen", "--cdn", "fastly"}, `--cdn "fastly"`},
 		{"2/keygen ecdsa not cloudfront", []string{"keygen", "--cdn", "gotipath", "--ecdsa"}, "--ecdsa applies to --cdn cloudfront only"},
 		{"2/keygen into a missing folder", []string{"keygen", "--cdn", "akamai", "--out", filepath.Join(dir, "no", "k")}, "--out"},
+		// Output that would not be one header or one line (review): a
+		// newline in an ACL printed a second Set-Cookie line.
+		{"2/akamai acl with a newline", []string{"sign", "akamai", "--key-file", akamaiKey, "--acl", "/v/a\nSet-Cookie: evil=1", "--expires", "1767226800"}, "0x0a"},
+		{"2/akamai payload with a semicolon", []string{"sign", "akamai", "--key-file", akamaiKey, "--acl", "/v/*", "--payload", "x;y", "--expires", "1767226800"}, "0x3b"},
+		{"2/cloudcdn url with a newline", []string{"sign", "cloudcdn-url", "--key-name", "k", "--key-file", cdnKey, "--url", "https://cdn.example.com/a\nb", "--expires", "1767226800"}, "0x0a"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -30,8 +30,18 @@ func (e *env) sign(kind string, args []string) error {
 // signer's order. Values are already in their on-the-wire form (see
 // signing.Cookie), so they are written as they are; the deployment adds the
 // attributes (Domain, Path, Secure...).
+//
+// A value that is not cookie-octets (RFC 6265 4.1.1: no control byte,
+// space, quote, comma, semicolon, backslash or non-ASCII) is refused rather
+// than printed: a newline in an ACL or payload would print a second header
+// line, one a script could pass on as a header of its own.
 func (e *env) printCookies(cookies []signing.Cookie) error {
 	for _, c := range cookies {
+		for i := 0; i < len(c.Value); i++ {
+			if b := c.Value[i]; b <= ' ' || b >= 0x7f || b == '"' || b == ',' || b == ';' || b == '\\' {
+				return fmt.Errorf("the %s value would hold byte 0x%02x, which a cookie cannot carry: check the ACL, session id and payload (or use --escape-early)", c.Name, b)
+			}
+		}
 		if _, err := fmt.Fprintf(e.stdout, "Set-Cookie: %s=%s\n", c.Name, c.Value); err != nil {
 			return err
 		}
@@ -39,8 +49,14 @@ func (e *env) printCookies(cookies []signing.Cookie) error {
 	return nil
 }
 
-// printLine writes a signed URL (or signed parameters) alone on one line.
+// printLine writes a signed URL (or signed parameters) alone on one line;
+// one with a control byte or a space could not be, and is refused.
 func (e *env) printLine(s string) error {
+	for i := 0; i < len(s); i++ {
+		if b := s[i]; b <= ' ' || b == 0x7f {
+			return fmt.Errorf("the signed URL would hold byte 0x%02x: percent-encode it in --url", b)
+		}
+	}
 	_, err := fmt.Fprintln(e.stdout, s)
 	return err
 }
