@@ -13,6 +13,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/subtle"
 	"embed"
 	"encoding/json"
 	"fmt"
@@ -71,6 +72,7 @@ type App struct {
 	otp struct {
 		code    string
 		expires time.Time
+		misses  int // wrong guesses at code; maxOTPMisses spends it
 	}
 }
 
@@ -177,13 +179,22 @@ func relayCookies(w http.ResponseWriter, resp *http.Response) {
 	}
 }
 
-func writeJSON(w http.ResponseWriter, v any) {
+func writeJSON(w http.ResponseWriter, v any) { writeJSONStatus(w, http.StatusOK, v) }
+
+// writeJSONStatus sets the headers, then the status: headers set after
+// WriteHeader are lost.
+func writeJSONStatus(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	if w.Header().Get("Cache-Control") == "" {
 		w.Header().Set("Cache-Control", "no-store")
 	}
+	w.WriteHeader(status)
 	json.NewEncoder(w).Encode(v)
 }
+
+// maxOTPMisses is how many wrong guesses spend a code: a six-digit code
+// must not be guessable by trying them all.
+const maxOTPMisses = 5
 
 // upload stands for "a guest just uploaded photos": scenario A.
 func (a *App) upload(w http.ResponseWriter, r *http.Request) {
@@ -205,7 +216,7 @@ func (a *App) otpRequest(w http.ResponseWriter, r *http.Request) {
 	}
 	code := fmt.Sprintf("%06d", n.Int64())
 	a.mu.Lock()
-	a.otp.code, a.otp.expires = code, time.Now().Add(5*time.Minute)
+	a.otp.code, a.otp.expires, a.otp.misses = code, time.Now().Add(5*time.Minute), 0
 	a.mu.Unlock()
 	a.o.Log.Warn("demo: dev OTP for "+GuestSubject+" (shown because this is the demo)", zap.String("otp", code))
 	writeJSON(w, map[string]string{"dev_otp": code})
@@ -221,14 +232,18 @@ func (a *App) otpVerify(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a.mu.Lock()
-	ok := a.otp.code != "" && in.OTP == a.otp.code && time.Now().Before(a.otp.expires)
-	if ok {
+	ok := a.otp.code != "" && subtle.ConstantTimeCompare([]byte(in.OTP), []byte(a.otp.code)) == 1 && time.Now().Before(a.otp.expires)
+	switch {
+	case ok:
 		a.otp.code = "" // one time
+	case a.otp.code != "":
+		if a.otp.misses++; a.otp.misses >= maxOTPMisses {
+			a.otp.code = "" // spent: ask for a new one
+		}
 	}
 	a.mu.Unlock()
 	if !ok {
-		w.WriteHeader(http.StatusForbidden)
-		writeJSON(w, map[string]string{"error": "wrong or expired OTP"})
+		writeJSONStatus(w, http.StatusForbidden, map[string]string{"error": "wrong or expired OTP"})
 		return
 	}
 	a.grant(w, r, "GUEST_OTP", GuestSubject, "/temp/"+GuestSubject+"/")

@@ -50,8 +50,9 @@ func TestOTPIsOneTimeAndChecked(t *testing.T) {
 	if sent.DevOTP == wrong {
 		wrong = "888888"
 	}
-	if rec := post("/demo/api/otp/verify", `{"otp":"`+wrong+`"}`); rec.Code != http.StatusForbidden {
-		t.Fatalf("wrong OTP: %d", rec.Code)
+	if rec := post("/demo/api/otp/verify", `{"otp":"`+wrong+`"}`); rec.Code != http.StatusForbidden ||
+		rec.Header().Get("Content-Type") != "application/json" || rec.Header().Get("Cache-Control") != "no-store" {
+		t.Fatalf("wrong OTP: %d %v", rec.Code, rec.Header())
 	}
 	rec := post("/demo/api/otp/verify", `{"otp":"`+sent.DevOTP+`"}`)
 	if rec.Code != http.StatusOK || rec.Header().Get("Set-Cookie") == "" {
@@ -66,6 +67,34 @@ func TestOTPIsOneTimeAndChecked(t *testing.T) {
 	}
 	if rec := post("/demo/api/otp/verify", `{"otp":"`+sent.DevOTP+`"}`); rec.Code != http.StatusForbidden {
 		t.Fatalf("the same OTP worked twice: %d", rec.Code)
+	}
+}
+
+// TestOTPWrongGuessesSpendIt: a six-digit code must not be guessable by
+// trying codes until one works: maxOTPMisses wrong guesses spend it.
+func TestOTPWrongGuessesSpendIt(t *testing.T) {
+	var calls []*http.Request
+	ts := fakeTokensvc(t, &calls)
+	defer ts.Close()
+	a := New(Options{TokensvcURL: ts.URL, APIToken: "tok", MediaURL: "http://cdn"})
+	post := func(path, body string) *httptest.ResponseRecorder {
+		rec := httptest.NewRecorder()
+		a.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, path, strings.NewReader(body)))
+		return rec
+	}
+	var sent struct {
+		DevOTP string `json:"dev_otp"`
+	}
+	json.NewDecoder(post("/demo/api/otp/request", "").Body).Decode(&sent)
+	wrong := "999999"
+	if sent.DevOTP == wrong {
+		wrong = "888888"
+	}
+	for i := 0; i < maxOTPMisses; i++ {
+		post("/demo/api/otp/verify", `{"otp":"`+wrong+`"}`)
+	}
+	if rec := post("/demo/api/otp/verify", `{"otp":"`+sent.DevOTP+`"}`); rec.Code != http.StatusForbidden || len(calls) != 0 {
+		t.Fatalf("the right code after %d wrong ones: %d, %d grants", maxOTPMisses, rec.Code, len(calls))
 	}
 }
 
