@@ -31,7 +31,7 @@ func fetch(t *testing.T, url, cookie string) (int, string) {
 
 // TestEdgeAllFormats: for each format, the real binary in dev mode grants,
 // and its edge admits exactly the granted prefix, as the CDN would; a
-// refresh keeps it open; a logout closes it.
+// refresh keeps it open.
 func TestEdgeAllFormats(t *testing.T) {
 	for _, format := range []string{"cloudcdn", "akamai", "cloudfront", "gotipath"} {
 		t.Run(format, func(t *testing.T) {
@@ -109,7 +109,7 @@ func TestEdgeTwoFormats(t *testing.T) {
 	}
 	addr := "127.0.0.1:" + strconv.Itoa(testenv.FreePort(t))
 	cmd := exec.Command(testenv.Binary(t), "edge", "--cdn", "akamai", "--root", root, "--listen", addr, "--public-url", d.edgeURL)
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "TOKENSVC_DEV=true", "TOKENSVC_DEV_DIR=" + d.devDir, "TOKENSVC_CDN=cloudcdn,akamai", "TOKENSVC_DEV_EDGE_ADDR=" + strings.TrimPrefix(d.edgeURL, "http://")}
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), testenv.RaceEnv, "TOKENSVC_DEV=true", "TOKENSVC_DEV_DIR=" + d.devDir, "TOKENSVC_CDN=cloudcdn,akamai", "TOKENSVC_DEV_EDGE_ADDR=" + strings.TrimPrefix(d.edgeURL, "http://")}
 	logs := testenv.Start(t, cmd)
 	testenv.WaitDial(t, addr, 10*time.Second, logs)
 

@@ -54,7 +54,11 @@ func buildAndRun(m *testing.M) int {
 	}
 	defer os.RemoveAll(dir)
 	binary = filepath.Join(dir, "tokensvc")
-	build := exec.Command("go", "build", "-o", binary, ".")
+	args := []string{"build", "-o", binary}
+	if testenv.RaceEnabled {
+		args = append(args, "-race") // the binary is raced as the tests are
+	}
+	build := exec.Command("go", append(args, ".")...)
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr
 	if err := build.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "cli test: go build:", err)
@@ -66,7 +70,7 @@ func buildAndRun(m *testing.M) int {
 	// by default, so that late reports from other goroutines get out:
 	// that alone would make the ~1000 runs here take minutes.
 	if g := os.Getenv("GORACE"); !strings.Contains(g, "atexit_sleep_ms") {
-		childEnv = append(childEnv, "GORACE="+strings.TrimSpace(g+" atexit_sleep_ms=0"))
+		childEnv = append(childEnv, "GORACE="+strings.TrimSpace(g+" atexit_sleep_ms=0 halt_on_error=1"))
 	}
 	return m.Run()
 }

@@ -74,7 +74,7 @@ func TestServeReportsEveryConfigProblem(t *testing.T) {
 	port := testenv.FreePort(t)
 	cmd := exec.Command(testenv.Binary(t))
 	cmd.Env = []string{
-		"PATH=" + os.Getenv("PATH"),
+		"PATH=" + os.Getenv("PATH"), testenv.RaceEnv,
 		"TOKENSVC_ADDR=127.0.0.1:" + strconv.Itoa(port),
 		"TOKENSVC_CDN=cloudcdn,fastly",
 		"TOKENSVC_SESSION_STORE=postgres",
@@ -106,7 +106,7 @@ func TestServeShutsDownOnSIGTERM(t *testing.T) {
 	cmd := exec.Command(testenv.Binary(t))
 	addr := "127.0.0.1:" + strconv.Itoa(port)
 	cmd.Env = []string{
-		"PATH=" + os.Getenv("PATH"), "TOKENSVC_ADDR=" + addr,
+		"PATH=" + os.Getenv("PATH"), testenv.RaceEnv, "TOKENSVC_ADDR=" + addr,
 		"TOKENSVC_CDN_BASE_URL=https://cdn.site.com", "TOKENSVC_CLOUDCDN_KEYS=k1=" + key,
 		"TOKENSVC_API_KEYS=web:0123456789abcdef0123",
 	}

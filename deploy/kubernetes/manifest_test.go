@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"go.yaml.in/yaml/v4"
 
@@ -179,11 +180,17 @@ func TestManifestMatchesTheService(t *testing.T) {
 	if user := strconv.Itoa(pod.Spec.SecurityContext.RunAsUser); !strings.Contains(string(dockerfile), "USER "+user+":") {
 		t.Errorf("runAsUser %s is not the image's USER", user)
 	}
-	cfg := config.Config{}
-	grace := 15 // TOKENSVC_SHUTDOWN_GRACE's default, in seconds
-	if f, ok := reflect.TypeOf(cfg).FieldByName("ShutdownGrace"); !ok || f.Tag.Get("default") != "15s" {
-		t.Fatal("TOKENSVC_SHUTDOWN_GRACE's default changed: update this test")
+	// tokensvc's shutdown grace: the manifest's, else the setting's default.
+	f, _ := reflect.TypeOf(config.Config{}).FieldByName("ShutdownGrace")
+	g := f.Tag.Get("default")
+	if v, ok := env["TOKENSVC_SHUTDOWN_GRACE"]; ok {
+		g = v
 	}
+	d, err := time.ParseDuration(g)
+	if err != nil {
+		t.Fatalf("shutdown grace %q: %v", g, err)
+	}
+	grace := int(d.Seconds())
 	if need := c.Lifecycle.PreStop.Sleep.Seconds + grace; pod.Spec.TerminationGracePeriodSeconds < need {
 		t.Errorf("terminationGracePeriodSeconds %d < preStop %d s + shutdown grace %d s", pod.Spec.TerminationGracePeriodSeconds, c.Lifecycle.PreStop.Sleep.Seconds, grace)
 	}

@@ -28,7 +28,22 @@ func UseBinary(path string) {
 	built.once.Do(func() { built.path = path })
 }
 
+// RaceEnv is the GORACE setting for a started binary: a -race binary
+// otherwise sleeps a second at exit, for late reports, on every stop.
+const RaceEnv = "GORACE=atexit_sleep_ms=0 halt_on_error=1"
+
+// Main runs the tests and then removes the binary Binary built, if any:
+// call it from TestMain in every package that uses Binary or Serve.
+func Main(m *testing.M) int {
+	code := m.Run()
+	if built.dir != "" {
+		os.RemoveAll(built.dir)
+	}
+	return code
+}
+
 // Binary builds cmd/tokensvc once per test process and returns its path.
+// It is built with -race when the tests are.
 func Binary(t testing.TB) string {
 	t.Helper()
 	built.once.Do(func() {
@@ -44,7 +59,11 @@ func Binary(t testing.TB) string {
 		}
 		built.dir = dir
 		built.path = filepath.Join(dir, "tokensvc")
-		cmd := exec.Command("go", "build", "-o", built.path, "./cmd/tokensvc")
+		args := []string{"build", "-o", built.path}
+		if RaceEnabled {
+			args = append(args, "-race")
+		}
+		cmd := exec.Command("go", append(args, "./cmd/tokensvc")...)
 		cmd.Dir = root
 		if out, err := cmd.CombinedOutput(); err != nil {
 			built.err = fmt.Errorf("go build: %v\n%s", err, out)
@@ -84,7 +103,7 @@ func Serve(t testing.TB, env map[string]string, args ...string) *Service {
 	addr := "127.0.0.1:" + strconv.Itoa(port)
 	cmd := exec.Command(bin, args...)
 	cmd.Dir = t.TempDir()
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"), "TOKENSVC_ADDR=" + addr}
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"), "TOKENSVC_ADDR=" + addr, RaceEnv}
 	for k, v := range env {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
@@ -97,8 +116,10 @@ func Serve(t testing.TB, env map[string]string, args ...string) *Service {
 func WaitHTTP(t testing.TB, url string, timeout time.Duration, logs interface{ String() string }) {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
+	// A server that accepts and never answers must not hang the wait.
+	client := &http.Client{Timeout: time.Second}
 	for {
-		resp, err := http.Get(url)
+		resp, err := client.Get(url)
 		if err == nil {
 			io.Copy(io.Discard, resp.Body)
 			resp.Body.Close()

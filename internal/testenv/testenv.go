@@ -78,7 +78,10 @@ func Start(t testing.TB, cmd *exec.Cmd) *Logs {
 	t.Helper()
 	out := &Logs{}
 	cmd.Stdout, cmd.Stderr = out, out
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// Its own process group (so the cleanup reaches its children too), and
+	// killed with the test process: a test that times out skips cleanups,
+	// and nothing it started may outlive it.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start %s: %v", cmd.Path, err)
 	}
