@@ -1,9 +1,12 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -97,38 +100,110 @@ func TestServeReportsEveryConfigProblem(t *testing.T) {
 	}
 }
 
-// TestServeShutsDownOnSIGTERM: in-flight work ends, the process exits 0.
-func TestServeShutsDownOnSIGTERM(t *testing.T) {
-	port := testenv.FreePort(t)
-	keys := t.TempDir()
-	key := filepath.Join(keys, "k")
+// startServe starts the built binary (not in dev mode) with one Cloud CDN
+// key and extra settings, and waits until it is ready.
+func startServe(t *testing.T, extra ...string) (cmd *exec.Cmd, addr string, logs *testenv.Logs) {
+	t.Helper()
+	key := filepath.Join(t.TempDir(), "k")
 	os.WriteFile(key, []byte("nZtRohdNF9m3cKM24IcK4w==\n"), 0o600)
-	cmd := exec.Command(testenv.Binary(t))
-	addr := "127.0.0.1:" + strconv.Itoa(port)
-	cmd.Env = []string{
+	cmd = exec.Command(testenv.Binary(t))
+	addr = "127.0.0.1:" + strconv.Itoa(testenv.FreePort(t))
+	cmd.Env = append([]string{
 		"PATH=" + os.Getenv("PATH"), testenv.RaceEnv, "TOKENSVC_ADDR=" + addr,
 		"TOKENSVC_CDN_BASE_URL=https://cdn.site.com", "TOKENSVC_CLOUDCDN_KEYS=k1=" + key,
 		"TOKENSVC_API_KEYS=web:0123456789abcdef0123",
-	}
-	var logs bytes.Buffer
-	cmd.Stderr = &logs
+	}, extra...)
+	logs = &testenv.Logs{}
+	cmd.Stderr = logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	testenv.WaitHTTP(t, "http://"+addr+"/readyz", 10*time.Second, &logs)
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	testenv.WaitHTTP(t, "http://"+addr+"/readyz", 10*time.Second, logs)
+	return cmd, addr, logs
+}
+
+// TestServeShutsDownOnSIGTERM: on SIGTERM the listener closes at once, a
+// request in flight still gets its whole answer, and the process exits 0.
+func TestServeShutsDownOnSIGTERM(t *testing.T) {
+	cmd, addr, logs := startServe(t)
+
+	// A grant whose body is half sent: in flight when the signal comes.
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	body := `{"role":"GUEST_NEW","subject":"guest_inflight"}`
+	fmt.Fprintf(conn, "POST /grants HTTP/1.1\r\nHost: %s\r\nAuthorization: Bearer 0123456789abcdef0123\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", addr, len(body), body[:10])
+	time.Sleep(200 * time.Millisecond) // let the server read the headers
+
 	cmd.Process.Signal(syscall.SIGTERM)
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
+	// New connections are refused once the listener is closed.
+	refused := false
+	for end := time.Now().Add(5 * time.Second); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
+		c, err := net.DialTimeout("tcp", addr, time.Second)
+		if err != nil {
+			refused = true
+			break
+		}
+		c.Close()
+	}
+	if !refused {
+		t.Error("still accepting connections 5 s after SIGTERM")
+	}
+	select {
+	case err := <-done:
+		t.Fatalf("exited (%v) with a request in flight\n%s", err, logs.String())
+	default:
+	}
+	// The rest of the body: the grant completes.
+	io.WriteString(conn, body[10:])
+	conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("the in-flight grant got no answer: %v\n%s", err, logs.String())
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated || len(resp.Cookies()) == 0 {
+		t.Errorf("the in-flight grant: %d, %d cookies", resp.StatusCode, len(resp.Cookies()))
+	}
 	select {
 	case err := <-done:
 		if err != nil {
 			t.Fatalf("exit after SIGTERM: %v\n%s", err, logs.String())
 		}
 	case <-time.After(20 * time.Second):
-		cmd.Process.Kill()
 		t.Fatal("did not stop within 20 s of SIGTERM")
 	}
 	if !strings.Contains(logs.String(), "shutting down") {
 		t.Errorf("no shutdown log:\n%s", logs.String())
+	}
+}
+
+// TestServeMetricsOnTheirOwnAddress: with TOKENSVC_METRICS_ADDR, /metrics is
+// served there and not on the API listener.
+func TestServeMetricsOnTheirOwnAddress(t *testing.T) {
+	maddr := "127.0.0.1:" + strconv.Itoa(testenv.FreePort(t))
+	_, addr, _ := startServe(t, "TOKENSVC_METRICS_ADDR="+maddr)
+	client := &http.Client{Timeout: 5 * time.Second}
+	resp, err := client.Get("http://" + maddr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(b), "tokensvc_") {
+		t.Errorf("metrics address: %d, %d bytes", resp.StatusCode, len(b))
+	}
+	resp, err = client.Get("http://" + addr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound {
+		t.Errorf("API listener /metrics: %d, want 404", resp.StatusCode)
 	}
 }
