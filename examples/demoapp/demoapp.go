@@ -60,6 +60,8 @@ type Options struct {
 	MediaURL string
 	Log      *zap.Logger
 	Client   *http.Client
+	// Now is the clock of the OTP's expiry (default time.Now).
+	Now func() time.Time
 }
 
 // App is the demo app's HTTP handler: the page at /demo and its backend
@@ -83,6 +85,9 @@ func New(o Options) *App {
 	}
 	if o.Log == nil {
 		o.Log = zap.NewNop()
+	}
+	if o.Now == nil {
+		o.Now = time.Now
 	}
 	a := &App{o: o, mux: http.NewServeMux()}
 	a.mux.HandleFunc("GET /demo", a.page)
@@ -192,6 +197,9 @@ func writeJSONStatus(w http.ResponseWriter, status int, v any) {
 	json.NewEncoder(w).Encode(v)
 }
 
+// otpLifetime is how long a sent code works.
+const otpLifetime = 5 * time.Minute
+
 // maxOTPMisses is how many wrong guesses spend a code: a six-digit code
 // must not be guessable by trying them all.
 const maxOTPMisses = 5
@@ -216,7 +224,7 @@ func (a *App) otpRequest(w http.ResponseWriter, r *http.Request) {
 	}
 	code := fmt.Sprintf("%06d", n.Int64())
 	a.mu.Lock()
-	a.otp.code, a.otp.expires, a.otp.misses = code, time.Now().Add(5*time.Minute), 0
+	a.otp.code, a.otp.expires, a.otp.misses = code, a.o.Now().Add(otpLifetime), 0
 	a.mu.Unlock()
 	a.o.Log.Warn("demo: dev OTP for "+GuestSubject+" (shown because this is the demo)", zap.String("otp", code))
 	writeJSON(w, map[string]string{"dev_otp": code})
@@ -232,7 +240,7 @@ func (a *App) otpVerify(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a.mu.Lock()
-	ok := a.otp.code != "" && subtle.ConstantTimeCompare([]byte(in.OTP), []byte(a.otp.code)) == 1 && time.Now().Before(a.otp.expires)
+	ok := a.otp.code != "" && subtle.ConstantTimeCompare([]byte(in.OTP), []byte(a.otp.code)) == 1 && a.o.Now().Before(a.otp.expires)
 	switch {
 	case ok:
 		a.otp.code = "" // one time

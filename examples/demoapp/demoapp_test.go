@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 )
 
 // fakeTokensvc records what the demo backend sends and answers like
@@ -95,6 +96,33 @@ func TestOTPWrongGuessesSpendIt(t *testing.T) {
 	}
 	if rec := post("/demo/api/otp/verify", `{"otp":"`+sent.DevOTP+`"}`); rec.Code != http.StatusForbidden || len(calls) != 0 {
 		t.Fatalf("the right code after %d wrong ones: %d, %d grants", maxOTPMisses, rec.Code, len(calls))
+	}
+}
+
+// TestOTPExpires: a code works for otpLifetime, not a second more.
+func TestOTPExpires(t *testing.T) {
+	var calls []*http.Request
+	ts := fakeTokensvc(t, &calls)
+	defer ts.Close()
+	now := time.Unix(1_800_000_000, 0)
+	a := New(Options{TokensvcURL: ts.URL, APIToken: "tok", MediaURL: "http://cdn", Now: func() time.Time { return now }})
+	post := func(path, body string) *httptest.ResponseRecorder {
+		rec := httptest.NewRecorder()
+		a.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, path, strings.NewReader(body)))
+		return rec
+	}
+	var sent struct {
+		DevOTP string `json:"dev_otp"`
+	}
+	json.NewDecoder(post("/demo/api/otp/request", "").Body).Decode(&sent)
+	now = now.Add(otpLifetime)
+	if rec := post("/demo/api/otp/verify", `{"otp":"`+sent.DevOTP+`"}`); rec.Code != http.StatusForbidden || len(calls) != 0 {
+		t.Fatalf("the code at its end: %d, %d grants", rec.Code, len(calls))
+	}
+	json.NewDecoder(post("/demo/api/otp/request", "").Body).Decode(&sent)
+	now = now.Add(otpLifetime - time.Second)
+	if rec := post("/demo/api/otp/verify", `{"otp":"`+sent.DevOTP+`"}`); rec.Code != http.StatusOK {
+		t.Fatalf("the code a second before its end: %d", rec.Code)
 	}
 }
 

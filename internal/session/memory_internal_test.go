@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 	"unsafe"
@@ -128,5 +129,39 @@ func TestMemorySweepWithConcurrentWriters(t *testing.T) {
 	}
 	if got, want := m.Len(), n/2+added; got != want {
 		t.Errorf("Len after sweep = %d, want %d live (%d added during it)", got, want, added)
+	}
+}
+
+// TestRunSweeperSweepsUntilStopped: the sweeper the service starts removes
+// ended sessions on its own, and returns when its context ends. (The tick
+// is real time; expiry follows the injected clock. The waits only bound a
+// hang.)
+func TestRunSweeperSweepsUntilStopped(t *testing.T) {
+	var mu sync.Mutex
+	now := time.Unix(1_800_000_000, 0)
+	m := NewMemory(func() time.Time { mu.Lock(); defer mu.Unlock(); return now })
+	ctx := context.Background()
+	for i := range 10 {
+		if err := m.Put(ctx, Session{ID: "s" + strconv.Itoa(i), Subject: "user_x", Role: "R", Created: now, Expires: now.Add(time.Minute)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mu.Lock()
+	now = now.Add(2 * time.Minute)
+	mu.Unlock()
+
+	sctx, stop := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { m.RunSweeper(sctx, time.Millisecond); close(done) }()
+	for end := time.Now().Add(5 * time.Second); m.Len() != 0; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(end) {
+			t.Fatalf("%d ended sessions still held 5 s after the sweeper started", m.Len())
+		}
+	}
+	stop()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("RunSweeper did not return after its context ended")
 	}
 }
