@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -172,6 +174,102 @@ func FuzzParseAPIKey(f *testing.F) {
 			if _, ok := kr.match(tok); !ok {
 				t.Fatalf("the key from %q does not match its own token", line)
 			}
+		}
+	})
+}
+
+// FuzzOriginalURL: the URL /verify checks is rebuilt from a proxy's headers,
+// which may carry whatever a client sent. Properties: an accepted URL is an
+// absolute http(s) URL with a host, no user info, no fragment and no byte a
+// request line cannot carry; from the X-Forwarded-* form it is exactly
+// proto://host+uri with that very host (nothing in the host can move the
+// path); from X-Original-URL it is that header as sent; a refusal is
+// always a 400 bad_original_url.
+func FuzzOriginalURL(f *testing.F) {
+	f.Add("https://cdn.site.com/temp/guest_a/p1.jpg", "", "", "")
+	f.Add("", "https", "cdn.site.com", "/temp/guest_a/p1.jpg")
+	f.Add("", "https", "cdn.site.com/temp/guest_a/x", "/temp/guest_b/p1.jpg")
+	f.Add("", "http", "cdn.site.com:8443", "/a?b=c")
+	f.Add("https://u@cdn.site.com/x#y", "", "", "")
+	f.Add("", "https", "[::1]:80", "/x")
+	f.Fuzz(func(t *testing.T, original, proto, host, uri string) {
+		r := httptest.NewRequest(http.MethodGet, "http://tokensvc.internal/verify", nil)
+		for k, v := range map[string]string{"X-Original-URL": original, "X-Forwarded-Proto": proto, "X-Forwarded-Host": host, "X-Original-URI": uri} {
+			if v != "" {
+				r.Header[http.CanonicalHeaderKey(k)] = []string{v}
+			}
+		}
+		got, err := originalURL(r)
+		if err != nil {
+			if p, ok := err.(*Problem); !ok || p.Status != http.StatusBadRequest || p.Code != "bad_original_url" {
+				t.Fatalf("refusal %#v", err)
+			}
+			return
+		}
+		u, perr := url.Parse(got)
+		if perr != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil || u.Fragment != "" {
+			t.Fatalf("accepted %q", got)
+		}
+		for i := 0; i < len(got); i++ {
+			if got[i] <= ' ' || got[i] == 0x7f {
+				t.Fatalf("accepted %q with byte %#x", got, got[i])
+			}
+		}
+		if original != "" {
+			if got != original {
+				t.Fatalf("X-Original-URL %q became %q", original, got)
+			}
+			return
+		}
+		if got != proto+"://"+host+uri || u.Host != host {
+			t.Fatalf("forwarded %q %q %q became %q (host %q)", proto, host, uri, got, u.Host)
+		}
+	})
+}
+
+// FuzzClientIP: the viewer's address comes from X-Real-IP or the last
+// X-Forwarded-For hop. Properties: never a panic; the result is zero or a
+// valid address with no IPv4-in-IPv6 mapping (so an IP condition compares
+// like with like); a parseable X-Real-IP wins.
+func FuzzClientIP(f *testing.F) {
+	f.Add("203.0.113.9", "")
+	f.Add("", "6.6.6.6, 203.0.113.9")
+	f.Add("::ffff:203.0.113.9", "")
+	f.Add("", " , ")
+	f.Fuzz(func(t *testing.T, realIP, xff string) {
+		r := httptest.NewRequest(http.MethodGet, "http://tokensvc.internal/verify", nil)
+		if realIP != "" {
+			r.Header["X-Real-Ip"] = []string{realIP}
+		}
+		if xff != "" {
+			r.Header["X-Forwarded-For"] = []string{xff}
+		}
+		ip := clientIP(r)
+		if ip.IsValid() && ip.Is4In6() {
+			t.Fatalf("%q %q: a mapped address %v", realIP, xff, ip)
+		}
+		if want, err := netip.ParseAddr(strings.TrimSpace(realIP)); err == nil && ip != want.Unmap() {
+			t.Fatalf("X-Real-IP %q gave %v", realIP, ip)
+		}
+	})
+}
+
+// FuzzRequestID: a caller's X-Request-Id is kept only when it can go into
+// a header, a JSON log line and a problem document as it is.
+func FuzzRequestID(f *testing.F) {
+	for _, s := range []string{"trace-123.abc", "evil\"}\n{", strings.Repeat("a", 65), "", "a b"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if !validRequestID(s) {
+			return
+		}
+		if len(s) == 0 || len(s) > 64 {
+			t.Fatalf("kept %d bytes", len(s))
+		}
+		b, _ := json.Marshal(s)
+		if string(b) != `"`+s+`"` || strings.ContainsAny(s, " \t\r\n\"\\,;:<>&") {
+			t.Fatalf("kept %q, which needs escaping somewhere", s)
 		}
 	})
 }
