@@ -309,12 +309,20 @@ func validOrigin(o string) bool {
 }
 
 func validCookieDomain(d string) bool {
-	d = strings.TrimPrefix(d, ".")
+	d, dotted := strings.CutPrefix(d, ".")
 	if d == "" || len(d) > 253 {
 		return false
 	}
-	if _, err := netip.ParseAddr(d); err == nil {
-		return true
+	if a, err := netip.ParseAddr(d); err == nil {
+		// An IPv4 address as it is, not an IPv6 one nor ".1.2.3.4":
+		// net/http and browsers drop those.
+		return a.Is4() && !dotted
+	}
+	// A name that is not an address has a letter somewhere: net/http drops
+	// a Domain without one ("0000-000"), and the cookies would silently go
+	// to tokensvc's own host only (found by FuzzCookieDomain).
+	if !strings.ContainsFunc(d, func(r rune) bool { return 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' }) {
+		return false
 	}
 	for _, label := range strings.Split(d, ".") {
 		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
