@@ -416,7 +416,13 @@ func (h *harness) warm(ctx context.Context, ls loadSpec, tag string) error {
 }
 
 func (h *harness) floorCase(ctx context.Context, c caseDef) (*result, error) {
-	s, err := h.startFloor(ctx, c.tag(), nil)
+	return h.floorGrants(ctx, c, nil)
+}
+
+// floorGrants measures the floor server, started with env and args, under
+// the grants case's load.
+func (h *harness) floorGrants(ctx context.Context, c caseDef, env []string, args ...string) (*result, error) {
+	s, err := h.startFloor(ctx, c.tag(), env, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -461,16 +467,7 @@ func (h *harness) chiCase(ctx context.Context, c caseDef) (*result, error) {
 	if !ok || c.format != "cloudcdn" {
 		return nil, fmt.Errorf("the plain chi handler signs Cloud CDN only, not %q", c.format)
 	}
-	s, err := h.startFloor(ctx, c.tag(), []string{"FLOOR_API_TOKEN=" + h.token}, "-chi", key, "-cdn-base", cdnBase)
-	if err != nil {
-		return nil, err
-	}
-	defer h.stopServer(s)
-	ls := loadSpec{gen: c.gen, conns: c.conns, duration: h.o.duration, req: h.grantsRequest(s.url)}
-	if err := h.warm(ctx, ls, c.tag()); err != nil {
-		return nil, err
-	}
-	return h.measure(ctx, c, s, ls, c.tag())
+	return h.floorGrants(ctx, c, []string{"FLOOR_API_TOKEN=" + h.token}, "-chi", key, "-cdn-base", cdnBase)
 }
 
 // capture makes one real request of the kind c replays to a fresh tokensvc

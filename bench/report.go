@@ -549,24 +549,22 @@ func (rp *report) reading() string {
 			}
 		}
 	}
+	// The chi reference and the log-off grants, each next to the logged
+	// grants of its connection count (ratios as compute set them).
 	for _, r := range rp.results {
-		f := rp.floorFor(r.caseDef)
-		if r.kind != kindChi || f == nil || f.rps <= 0 {
+		if math.IsNaN(r.ratio) {
 			continue
 		}
-		fmt.Fprintf(&b, "- The issue's own reference, a plain chi handler with no store (`floor -chi`), %d connections: %.2f × the floor's req/s, %.1f µs of CPU a request (the issue: 0.61).", r.conns, r.rps/f.rps, r.cpuUS)
-		if g := rp.targeted(0.65, r.conns); g != nil && g.rps > 0 {
-			fmt.Fprintf(&b, " tokensvc's grants, with the store, access log and metrics on: %.2f ×, %.1f µs.", g.rps/f.rps, g.cpuUS)
-		}
-		b.WriteString("\n")
-	}
-	for _, r := range rp.results {
-		f := rp.floorFor(r.caseDef)
-		if r.kind != kindGrants || r.setting != "TOKENSVC_LOG_LEVEL=warn" || f == nil || f.rps <= 0 {
-			continue
-		}
-		if g := rp.targeted(0.65, r.conns); g != nil && g.rps > 0 {
-			fmt.Fprintf(&b, "- The access log, %d connections: with it off (`TOKENSVC_LOG_LEVEL=warn`) grants reached %.2f × the floor, %.1f µs a request; with it on, %.2f ×, %.1f µs.\n", r.conns, r.rps/f.rps, r.cpuUS, g.rps/f.rps, g.cpuUS)
+		g := rp.targeted(0.65, r.conns)
+		switch {
+		case r.kind == kindChi:
+			fmt.Fprintf(&b, "- The issue's own reference, a plain chi handler with no store (`floor -chi`), %d connections: %.2f × the floor's req/s, %.1f µs of CPU a request (the issue: 0.61).", r.conns, r.ratio, r.cpuUS)
+			if g != nil && !math.IsNaN(g.ratio) {
+				fmt.Fprintf(&b, " tokensvc's grants, with the store, access log and metrics on: %.2f ×, %.1f µs.", g.ratio, g.cpuUS)
+			}
+			b.WriteString("\n")
+		case r.kind == kindGrants && r.setting == "TOKENSVC_LOG_LEVEL=warn" && g != nil && !math.IsNaN(g.ratio):
+			fmt.Fprintf(&b, "- The access log, %d connections: with it off (`TOKENSVC_LOG_LEVEL=warn`) grants reached %.2f × the floor, %.1f µs a request; with it on, %.2f ×, %.1f µs.\n", r.conns, r.ratio, r.cpuUS, g.ratio, g.cpuUS)
 		}
 	}
 	if g := rp.targeted(0.65, 16); g != nil && g.rps > 0 {

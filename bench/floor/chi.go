@@ -6,19 +6,19 @@ import (
 	"errors"
 	"net/http"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/go-chi/chi/v5"
 
+	"github.com/tokensvc/tokensvc/internal/policy"
 	"github.com/tokensvc/tokensvc/internal/signing"
 )
 
 // chiHandler is the issue's own reference point, "a plain chi handler with
 // no store": the least a chi service does to grant a Cloud CDN cookie. It
 // checks the bearer token (constant time), decodes the JSON body with
-// encoding/json, checks the subject, signs one cookie with tokensvc's
-// signer and answers 201 with the Set-Cookie and a JSON body. It has no
+// encoding/json, checks role and subject with tokensvc's policy (GUEST_NEW
+// only), signs one cookie with tokensvc's signer and answers 201 with the Set-Cookie and a JSON body. It has no
 // session store, no access log, no metrics, no request id, no CORS and no
 // problem documents: everything tokensvc adds on top of it is missing, so
 // the gap between its row and tokensvc's is what those cost.
@@ -44,6 +44,10 @@ func chiHandler(keyFile, cdnBase string) (http.Handler, error) {
 		return nil, errors.New("-chi needs FLOOR_API_TOKEN")
 	}
 	want := []byte("Bearer " + token)
+	pol, err := policy.New(policy.DefaultLifetimes)
+	if err != nil {
+		return nil, err
+	}
 
 	r := chi.NewRouter()
 	r.Get("/", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })
@@ -60,18 +64,19 @@ func chiHandler(keyFile, cdnBase string) (http.Handler, error) {
 			http.Error(w, "bad body", http.StatusBadRequest)
 			return
 		}
-		if in.Role != "GUEST_NEW" || !plainSubject(in.Subject, "guest_") {
+		d, err := pol.Decide(policy.Role(in.Role), in.Subject, time.Now())
+		if err != nil || d.Rule.Role != policy.GuestNew {
 			http.Error(w, "bad grant", http.StatusUnprocessableEntity)
 			return
 		}
-		expires := time.Now().Add(20 * time.Minute).Truncate(time.Second)
-		value, err := signer.SignCookieValue(cdnBase+"/temp/"+in.Subject+"/", expires)
+		expires := d.Ends
+		value, err := signer.SignCookieValue(d.Rule.URLPrefix(cdnBase, d.Subject), expires)
 		if err != nil {
 			http.Error(w, "signing failed", http.StatusInternalServerError)
 			return
 		}
 		http.SetCookie(w, &http.Cookie{Name: signing.CloudCDNCookieName, Value: value, Path: "/",
-			Expires: expires, MaxAge: 1200, Secure: true, HttpOnly: true, SameSite: http.SameSiteLaxMode})
+			Expires: expires, MaxAge: int(d.Rule.TTL / time.Second), Secure: true, HttpOnly: true, SameSite: http.SameSiteLaxMode})
 		h := w.Header()
 		h.Set("Content-Type", "application/json")
 		h.Set("Cache-Control", "no-store")
@@ -84,19 +89,4 @@ func chiHandler(keyFile, cdnBase string) (http.Handler, error) {
 		}{in.Role, in.Subject, expires.UTC(), value})
 	})
 	return r, nil
-}
-
-// plainSubject is a subject check of the usual kind: the tier's prefix,
-// then 1 to 64 of [A-Za-z0-9_-].
-func plainSubject(s, prefix string) bool {
-	rest, ok := strings.CutPrefix(s, prefix)
-	if !ok || rest == "" || len(rest) > 64 {
-		return false
-	}
-	for _, c := range []byte(rest) {
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
-			return false
-		}
-	}
-	return true
 }

@@ -70,7 +70,7 @@ func buildAndRun(m *testing.M) int {
 	// by default, so that late reports from other goroutines get out:
 	// that alone would make the ~1000 runs here take minutes.
 	if g := os.Getenv("GORACE"); !strings.Contains(g, "atexit_sleep_ms") {
-		childEnv = append(childEnv, "GORACE="+strings.TrimSpace(g+" atexit_sleep_ms=0 halt_on_error=1"))
+		childEnv = append(childEnv, "GORACE="+strings.TrimSpace(g+" "+testenv.RaceOptions))
 	}
 	return m.Run()
 }

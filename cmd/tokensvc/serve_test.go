@@ -100,33 +100,39 @@ func TestServeReportsEveryConfigProblem(t *testing.T) {
 	}
 }
 
-// startServe starts the built binary (not in dev mode) with one Cloud CDN
-// key and extra settings, and waits until it is ready.
-func startServe(t *testing.T, extra ...string) (cmd *exec.Cmd, addr string, logs *testenv.Logs) {
-	t.Helper()
+// serveEnv is a working configuration (not dev mode) with one Cloud CDN key.
+func serveEnv(t *testing.T) map[string]string {
 	key := filepath.Join(t.TempDir(), "k")
 	os.WriteFile(key, []byte("nZtRohdNF9m3cKM24IcK4w==\n"), 0o600)
-	cmd = exec.Command(testenv.Binary(t))
-	addr = "127.0.0.1:" + strconv.Itoa(testenv.FreePort(t))
-	cmd.Env = append([]string{
-		"PATH=" + os.Getenv("PATH"), testenv.RaceEnv, "TOKENSVC_ADDR=" + addr,
-		"TOKENSVC_CDN_BASE_URL=https://cdn.site.com", "TOKENSVC_CLOUDCDN_KEYS=k1=" + key,
-		"TOKENSVC_API_KEYS=web:0123456789abcdef0123",
-	}, extra...)
-	logs = &testenv.Logs{}
-	cmd.Stderr = logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
+	return map[string]string{
+		"TOKENSVC_CDN_BASE_URL": "https://cdn.site.com", "TOKENSVC_CLOUDCDN_KEYS": "k1=" + key,
+		"TOKENSVC_API_KEYS": "web:0123456789abcdef0123",
 	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	testenv.WaitHTTP(t, "http://"+addr+"/readyz", 10*time.Second, logs)
-	return cmd, addr, logs
 }
 
 // TestServeShutsDownOnSIGTERM: on SIGTERM the listener closes at once, a
 // request in flight still gets its whole answer, and the process exits 0.
 func TestServeShutsDownOnSIGTERM(t *testing.T) {
-	cmd, addr, logs := startServe(t)
+	// Not testenv.Serve: this test signals the process and reads its exit.
+	addr := "127.0.0.1:" + strconv.Itoa(testenv.FreePort(t))
+	cmd := exec.Command(testenv.Binary(t))
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), testenv.RaceEnv, "TOKENSVC_ADDR=" + addr}
+	for k, v := range serveEnv(t) {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	logs := &testenv.Logs{}
+	cmd.Stderr = logs
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1) // the one Wait
+	go func() { done <- cmd.Wait() }()
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		<-done
+	})
+	testenv.WaitHTTP(t, "http://"+addr+"/readyz", 10*time.Second, logs)
 
 	// A grant whose body is half sent: in flight when the signal comes.
 	conn, err := net.Dial("tcp", addr)
@@ -139,8 +145,6 @@ func TestServeShutsDownOnSIGTERM(t *testing.T) {
 	time.Sleep(200 * time.Millisecond) // let the server read the headers
 
 	cmd.Process.Signal(syscall.SIGTERM)
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
 	// New connections are refused once the listener is closed.
 	refused := false
 	for end := time.Now().Add(5 * time.Second); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
@@ -156,6 +160,7 @@ func TestServeShutsDownOnSIGTERM(t *testing.T) {
 	}
 	select {
 	case err := <-done:
+		done <- err // for the cleanup
 		t.Fatalf("exited (%v) with a request in flight\n%s", err, logs.String())
 	default:
 	}
@@ -172,6 +177,7 @@ func TestServeShutsDownOnSIGTERM(t *testing.T) {
 	}
 	select {
 	case err := <-done:
+		done <- err // for the cleanup
 		if err != nil {
 			t.Fatalf("exit after SIGTERM: %v\n%s", err, logs.String())
 		}
@@ -187,7 +193,9 @@ func TestServeShutsDownOnSIGTERM(t *testing.T) {
 // served there and not on the API listener.
 func TestServeMetricsOnTheirOwnAddress(t *testing.T) {
 	maddr := "127.0.0.1:" + strconv.Itoa(testenv.FreePort(t))
-	_, addr, _ := startServe(t, "TOKENSVC_METRICS_ADDR="+maddr)
+	env := serveEnv(t)
+	env["TOKENSVC_METRICS_ADDR"] = maddr
+	svc := testenv.Serve(t, env)
 	client := &http.Client{Timeout: 5 * time.Second}
 	resp, err := client.Get("http://" + maddr + "/metrics")
 	if err != nil {
@@ -198,7 +206,7 @@ func TestServeMetricsOnTheirOwnAddress(t *testing.T) {
 	if resp.StatusCode != http.StatusOK || !strings.Contains(string(b), "tokensvc_") {
 		t.Errorf("metrics address: %d, %d bytes", resp.StatusCode, len(b))
 	}
-	resp, err = client.Get("http://" + addr + "/metrics")
+	resp, err = client.Get(svc.URL + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -111,11 +111,16 @@ func TestOriginServesOnlyGrantedMedia(t *testing.T) {
 		byFormat[c.CDN] = append(byFormat[c.CDN], c.Name+"="+c.Value)
 	}
 
-	get := func(path, cookie string) (int, string, http.Header) {
+	// get fetches path from the origin with cookie and, in pairs, more
+	// header names and values.
+	get := func(path, cookie string, header ...string) (int, string, http.Header) {
 		t.Helper()
 		req, _ := http.NewRequest(http.MethodGet, origin+path, nil)
 		if cookie != "" {
 			req.Header.Set("Cookie", cookie)
+		}
+		for i := 0; i+1 < len(header); i += 2 {
+			req.Header.Set(header[i], header[i+1])
 		}
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
@@ -147,18 +152,8 @@ func TestOriginServesOnlyGrantedMedia(t *testing.T) {
 	// URL nginx serves: the granted file with the cookie, never another.
 	forwarded := func(path, cookie string) (int, string) {
 		t.Helper()
-		req, _ := http.NewRequest(http.MethodGet, origin+path, nil)
-		req.Header.Set("Cookie", cookie)
-		req.Header.Set("X-Forwarded-Proto", "https")
-		req.Header.Set("X-Forwarded-Host", "cdn.site.com")
-		req.Header.Set("X-Original-URI", "/temp/guest_alice/p1.jpg")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(b)
+		code, body, _ := get(path, cookie, "X-Forwarded-Proto", "https", "X-Forwarded-Host", "cdn.site.com", "X-Original-URI", "/temp/guest_alice/p1.jpg")
+		return code, body
 	}
 	if code, body := forwarded("/temp/guest_alice/p1.jpg", strings.Join(byFormat["cloudcdn"], "; ")); code != http.StatusOK || body != "photo of guest_alice" {
 		t.Errorf("granted file behind a proxy that adds X-Forwarded-*: %d %q", code, body)

@@ -154,7 +154,7 @@ func TestStoreUnavailable(t *testing.T) {
 	}
 }
 
-// flakyStore is a store that fails every call while down is set.
+// flakyStore is a store whose Delete fails while down is set.
 type flakyStore struct {
 	session.Store
 	down atomic.Bool
@@ -318,19 +318,33 @@ func TestLogsHoldNoSecrets(t *testing.T) {
 // access log line, with requests of both kinds running at once.
 func TestRequestStateIsNotCarriedOver(t *testing.T) {
 	h := newHarness(t, stores(t)[0], []string{"cloudcdn"})
+	// The goroutines only serve; each answer's contract check (whose
+	// t.Fatal must run on the test goroutine) comes after.
+	type served struct {
+		req *http.Request
+		rec *httptest.ResponseRecorder
+	}
+	var all [8][25]served
 	var wg sync.WaitGroup
 	for i := range 8 {
 		wg.Go(func() {
 			for j := range 25 {
+				req := httptest.NewRequest(http.MethodGet, "http://tokensvc.internal/healthz", nil)
 				if (i+j)%2 == 0 {
-					h.do(h.backendReq(http.MethodPost, "/grants", `{"role":"GUEST_NEW","subject":"guest_a"}`))
-				} else {
-					h.do(httptest.NewRequest(http.MethodGet, "http://tokensvc.internal/healthz", nil))
+					req = h.backendReq(http.MethodPost, "/grants", `{"role":"GUEST_NEW","subject":"guest_a"}`)
 				}
+				rec := httptest.NewRecorder()
+				h.api.ServeHTTP(rec, req)
+				all[i][j] = served{req, rec}
 			}
 		})
 	}
 	wg.Wait()
+	for i := range all {
+		for _, s := range all[i] {
+			checkContract(t, s.req, s.rec.Result())
+		}
+	}
 	ids := map[string]bool{}
 	n := 0
 	for _, line := range strings.Split(strings.TrimSpace(h.logs.String()), "\n") {

@@ -333,14 +333,15 @@ func (r *Redis) Extend(ctx context.Context, id string, u Update) error {
 	}
 	ctx, cancel := r.bound(ctx)
 	defer cancel()
-	key := r.sessionKey(id)
-	args := []any{r.now().Unix(), unixSec(u.Expires), unixSec(u.Issued), unixSec(u.CookiesExpire), r.ttl(u.Expires).Milliseconds()}
-	cmd := redis.NewCmd(ctx, append([]any{"evalsha", extendScript.Hash(), 1, key}, args...)...)
+	args := []any{"evalsha", extendScript.Hash(), 1, r.sessionKey(id),
+		r.now().Unix(), unixSec(u.Expires), unixSec(u.Issued), unixSec(u.CookiesExpire), r.ttl(u.Expires).Milliseconds()}
+	cmd := redis.NewCmd(ctx, args...)
 	err := r.do(ctx, cmd)
 	if redis.HasErrorPrefix(err, "NOSCRIPT") {
 		// A node that has not seen the script yet (new, restarted, or
 		// another Cluster node): send it whole once, which caches it.
-		cmd = redis.NewCmd(ctx, append([]any{"eval", extendSource, 1, key}, args...)...)
+		args[0], args[1] = "eval", extendSource
+		cmd = redis.NewCmd(ctx, args...)
 		err = r.do(ctx, cmd)
 	}
 	if err != nil {

@@ -30,7 +30,10 @@ func UseBinary(path string) {
 
 // RaceEnv is the GORACE setting for a started binary: a -race binary
 // otherwise sleeps a second at exit, for late reports, on every stop.
-const RaceEnv = "GORACE=atexit_sleep_ms=0 halt_on_error=1"
+const RaceEnv = "GORACE=" + RaceOptions
+
+// RaceOptions are RaceEnv's settings, for a caller that adds its own.
+const RaceOptions = "atexit_sleep_ms=0 halt_on_error=1"
 
 // Main runs the tests and then removes the binary Binary built, if any:
 // call it from TestMain in every package that uses Binary or Serve.
