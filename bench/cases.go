@@ -305,6 +305,13 @@ func (h *harness) runCase(ctx context.Context, c caseDef, rep *report) (*result,
 	return nil, fmt.Errorf("unknown case kind %q", c.kind)
 }
 
+// The ratio targets.
+const (
+	grantsVsFloor  = 0.65 // POST /grants, Cloud CDN, memory store, against the floor
+	refreshVsFloor = 0.8  // POST /refresh, nothing due, memory store, against the floor
+	redisVsMemory  = 0.5  // POST /grants, Cloud CDN, the Redis store against the memory store
+)
+
 // ratioTarget is the ratio for the cases that have one, and the
 // case it is a ratio to: the floor's requests/s for POST /grants Cloud CDN
 // and POST /refresh not due (memory store, one fixed request), the memory
@@ -313,13 +320,13 @@ func ratioTarget(c caseDef) (want float64, base caseDef) {
 	floor := caseDef{kind: kindFloor, gen: c.gen, conns: c.conns}
 	switch {
 	case c.kind == kindGrants && c.format == "cloudcdn" && c.store == "memory" && c.gen == bombardier && c.setting == "":
-		return 0.65, floor
+		return grantsVsFloor, floor
 	case c.kind == kindGrants && c.format == "cloudcdn" && c.store == "redis" && c.gen == bombardier && c.setting == "":
 		m := c
 		m.store = "memory"
-		return 0.5, m
+		return redisVsMemory, m
 	case c.kind == kindRefresh && c.pool == 1 && c.store == "memory" && c.gen == bombardier:
-		return 0.8, floor
+		return refreshVsFloor, floor
 	}
 	return 0, caseDef{}
 }

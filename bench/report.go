@@ -104,8 +104,8 @@ func (rp *report) targeted(want float64, conns int) *result {
 func (rp *report) judge() []target {
 	var ts []target
 	for _, n := range []int{16, 64} {
-		g := rp.targeted(0.65, n)
-		ts = append(ts, rp.ratioVerdict(fmt.Sprintf("POST /grants, Cloud CDN, memory store, logging + metrics + session write on, %d connections: ≥ 0.65 × floor req/s", n), g, rp.baseFor(g), 0.65))
+		g := rp.targeted(grantsVsFloor, n)
+		ts = append(ts, rp.ratioVerdict(fmt.Sprintf("POST /grants, Cloud CDN, memory store, logging + metrics + session write on, %d connections: ≥ %.2f × floor req/s", n, grantsVsFloor), g, rp.baseFor(g), grantsVsFloor))
 		if n == 16 {
 			t := target{name: "POST /grants, Cloud CDN, memory store, 16 connections: p99 < 1 ms"}
 			if g != nil {
@@ -117,17 +117,17 @@ func (rp *report) judge() []target {
 		}
 	}
 	for _, n := range []int{16, 64} {
-		r := rp.targeted(0.8, n)
-		ts = append(ts, rp.ratioVerdict(fmt.Sprintf("POST /refresh, nothing due, memory store, %d connections: ≥ 0.8 × floor req/s", n), r, rp.baseFor(r), 0.8))
+		r := rp.targeted(refreshVsFloor, n)
+		ts = append(ts, rp.ratioVerdict(fmt.Sprintf("POST /refresh, nothing due, memory store, %d connections: ≥ %.1f × floor req/s", n, refreshVsFloor), r, rp.baseFor(r), refreshVsFloor))
 	}
 	for _, n := range []int{16, 64} {
 		var m *result
-		rd := rp.targeted(0.5, n)
+		rd := rp.targeted(redisVsMemory, n)
 		if rd != nil {
 			_, base := ratioTarget(rd.caseDef)
 			m = rp.find(func(c caseDef) bool { return c == base })
 		}
-		ts = append(ts, rp.ratioVerdict(fmt.Sprintf("POST /grants, Cloud CDN, Redis store, %d connections: ≥ 0.5 × the memory store's grants/s", n), rd, m, 0.5))
+		ts = append(ts, rp.ratioVerdict(fmt.Sprintf("POST /grants, Cloud CDN, Redis store, %d connections: ≥ %.1f × the memory store's grants/s", n, redisVsMemory), rd, m, redisVsMemory))
 	}
 	for _, n := range []int{16, 64} {
 		r := rp.find(func(c caseDef) bool {
@@ -542,7 +542,7 @@ func (rp *report) reading() string {
 	for _, t := range []struct {
 		want float64
 		what string
-	}{{0.65, "POST /grants"}, {0.8, "POST /refresh, nothing due"}} {
+	}{{grantsVsFloor, "POST /grants"}, {refreshVsFloor, "POST /refresh, nothing due"}} {
 		for _, r := range rp.results {
 			if w, _ := ratioTarget(r.caseDef); w == t.want {
 				budget(r, t.want, t.what)
@@ -555,7 +555,7 @@ func (rp *report) reading() string {
 		if math.IsNaN(r.ratio) {
 			continue
 		}
-		g := rp.targeted(0.65, r.conns)
+		g := rp.targeted(grantsVsFloor, r.conns)
 		switch {
 		case r.kind == kindChi:
 			fmt.Fprintf(&b, "- The issue's own reference, a plain chi handler with no store (`floor -chi`), %d connections: %.2f × the floor's req/s, %.1f µs of CPU a request (the issue: 0.61).", r.conns, r.ratio, r.cpuUS)
@@ -567,7 +567,7 @@ func (rp *report) reading() string {
 			fmt.Fprintf(&b, "- The access log, %d connections: with it off (`TOKENSVC_LOG_LEVEL=warn`) grants reached %.2f × the floor, %.1f µs a request; with it on, %.2f ×, %.1f µs.\n", r.conns, r.ratio, r.cpuUS, g.ratio, g.cpuUS)
 		}
 	}
-	if g := rp.targeted(0.65, 16); g != nil && g.rps > 0 {
+	if g := rp.targeted(grantsVsFloor, 16); g != nil && g.rps > 0 {
 		fmt.Fprintf(&b, "- p99 under 1 ms at 16 connections: 16 requests always in flight at %.0f req/s wait %s on average (16 ÷ rate); the p99 was %s. Below 1 ms takes a rate well above 16 000 req/s and a tail close to the mean.\n",
 			g.rps, fmtDur(time.Duration(16/g.rps*float64(time.Second))), fmtDur(g.load.p99))
 	}
