@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -97,6 +98,31 @@ func TestServeReportsEveryConfigProblem(t *testing.T) {
 	}
 	if strings.Contains(stderr.String(), "0123456789abcdef-secret") || strings.Contains(stderr.String(), "goroutine") {
 		t.Errorf("stderr leaks a token or a stack:\n%s", stderr.String())
+	}
+}
+
+// TestServeRefusesAnUnknownSetting: a misspelt TOKENSVC_* variable stops
+// the start (exit 1, its name on stderr, its value not), where it would
+// otherwise leave the setting at its default without a word.
+func TestServeRefusesAnUnknownSetting(t *testing.T) {
+	env := []string{"PATH=" + os.Getenv("PATH"), testenv.RaceEnv, "TOKENSVC_ADDR=127.0.0.1:" + strconv.Itoa(testenv.FreePort(t))}
+	for k, v := range serveEnv(t) {
+		env = append(env, k+"="+v)
+	}
+	// Bounded: were the variable ignored, the configuration would serve.
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, testenv.Binary(t))
+	cmd.Env = append(env, "TOKENSVC_COOKIE_DOMIAN=.site.example-secret")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	err := cmd.Run()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 1 {
+		t.Fatalf("exit %v, want 1; stderr:\n%s", err, stderr.String())
+	}
+	if !strings.Contains(stderr.String(), "TOKENSVC_COOKIE_DOMIAN is not a tokensvc setting") || strings.Contains(stderr.String(), "example-secret") {
+		t.Errorf("stderr:\n%s", stderr.String())
 	}
 }
 

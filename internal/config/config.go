@@ -12,6 +12,7 @@ import (
 	"net/netip"
 	"net/url"
 	"os"
+	"reflect"
 	"slices"
 	"strings"
 	"time"
@@ -32,7 +33,7 @@ func (Secret) GoString() string { return "[redacted]" }
 // Config is every TOKENSVC_* variable. The README's table lists each one; a
 // test keeps the two in step.
 type Config struct {
-	Dev       bool   `envconfig:"TOKENSVC_DEV" desc:"force dev mode (generated keys, in-memory sessions); on by default when no TOKENSVC_* variable is set"`
+	Dev       bool   `envconfig:"TOKENSVC_DEV" desc:"force dev mode (generated keys, in-memory sessions); on by default when no TOKENSVC_* setting is set"`
 	DevPublic bool   `envconfig:"TOKENSVC_DEV_PUBLIC" desc:"dev mode only: allow a TOKENSVC_ADDR that is not loopback (e.g. in a container). The demo app hands a signed-in session to anyone who asks, so never on a network others reach"`
 	DevDir    string `envconfig:"TOKENSVC_DEV_DIR" default:".tokensvc-dev" desc:"where dev mode writes its generated keys (0700 folder, 0600 files)"`
 	DevEdge   string `envconfig:"TOKENSVC_DEV_EDGE_ADDR" default:"127.0.0.1:8081" desc:"dev mode only: where the local CDN edge serves the demo photos (and the default CDN base URL)"`
@@ -97,6 +98,13 @@ func Load() (*Config, error) {
 	if err := envconfig.Process("", &c); err != nil {
 		return nil, fmt.Errorf("config: %w", redactParse(err))
 	}
+	if unknown := unknownVariables(); len(unknown) > 0 {
+		// A misspelt setting would otherwise be ignored in silence: a
+		// TOKENSVC_COOKIE_DOMIAN leaves every cookie host-only, and the
+		// CDN never sees one. The value is not quoted (it may be a secret).
+		return nil, fmt.Errorf("config: %s %s not a tokensvc setting (the README's configuration table lists them all)",
+			strings.Join(unknown, ", "), plural(len(unknown), "is", "are"))
+	}
 	if !c.Dev && !anyTokensvcVar() {
 		c.Dev = true
 	}
@@ -113,13 +121,53 @@ func redactParse(err error) error {
 	return err
 }
 
+// settings is the name of every variable Config reads.
+var settings = func() map[string]bool {
+	m := map[string]bool{}
+	t := reflect.TypeFor[Config]()
+	for i := 0; i < t.NumField(); i++ {
+		m[t.Field(i).Tag.Get("envconfig")] = true
+	}
+	return m
+}()
+
+// suiteVariables are the test suite's own TOKENSVC_* variables
+// (DEVELOPERS.md); tokensvc reads none of them, and a developer may have
+// them set in the shell that starts it.
+var suiteVariables = map[string]bool{
+	"TOKENSVC_SKIP_EXTERNAL": true, "TOKENSVC_SHARED_TESTDATA": true, "TOKENSVC_ARTIFACTS": true,
+}
+
+// unknownVariables lists, sorted, the TOKENSVC_* variables set that are
+// neither a setting nor the test suite's.
+func unknownVariables() []string {
+	var unknown []string
+	for _, kv := range os.Environ() {
+		k, _, _ := strings.Cut(kv, "=")
+		if strings.HasPrefix(k, "TOKENSVC_") && !settings[k] && !suiteVariables[k] {
+			unknown = append(unknown, k)
+		}
+	}
+	slices.Sort(unknown)
+	return slices.Compact(unknown)
+}
+
+// anyTokensvcVar reports whether any setting is set: dev mode is implied
+// only when none is (the test suite's variables do not count).
 func anyTokensvcVar() bool {
 	for _, kv := range os.Environ() {
-		if strings.HasPrefix(kv, "TOKENSVC_") {
+		if k, _, _ := strings.Cut(kv, "="); settings[k] {
 			return true
 		}
 	}
 	return false
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
 
 // Validate reports every problem at once, so an operator fixes them in one

@@ -114,6 +114,36 @@ func TestLoadReadsOnlyTokensvcVariables(t *testing.T) {
 	}
 }
 
+// TestLoadRefusesUnknownVariables: a TOKENSVC_* name that is no setting is
+// a typo to report, never to ignore, and its value is not quoted. The test
+// suite's own variables are neither refused nor a reason to leave dev mode.
+func TestLoadRefusesUnknownVariables(t *testing.T) {
+	for _, c := range []struct {
+		env  map[string]string
+		want string // "" for no error
+		dev  bool
+	}{
+		{env: map[string]string{"TOKENSVC_COOKIE_DOMIAN": "secret-looking-value"}, want: "TOKENSVC_COOKIE_DOMIAN is not a tokensvc setting"},
+		{env: map[string]string{"TOKENSVC_SESSION_STORE": "memory", "TOKENSVC_REDIS_ULR": "redis://:hunter2@r:6379", "TOKENSVC_": ""},
+			want: "TOKENSVC_, TOKENSVC_REDIS_ULR are not a tokensvc setting"},
+		{env: map[string]string{"TOKENSVC_SKIP_EXTERNAL": "1", "TOKENSVC_SHARED_TESTDATA": "/x", "TOKENSVC_ARTIFACTS": "/y"}, dev: true},
+		{env: map[string]string{"TOKENSVC_SKIP_EXTERNAL": "1", "TOKENSVC_LOG_LEVEL": "warn"}, dev: false},
+	} {
+		setenv(t, c.env)
+		cfg, err := Load()
+		switch {
+		case c.want == "" && err != nil:
+			t.Errorf("%v: %v", c.env, err)
+		case c.want == "" && cfg.Dev != c.dev:
+			t.Errorf("%v: dev mode %v, want %v", c.env, cfg.Dev, c.dev)
+		case c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)):
+			t.Errorf("%v: error %v, want it to say %q", c.env, err, c.want)
+		case err != nil && (strings.Contains(err.Error(), "secret-looking") || strings.Contains(err.Error(), "hunter2")):
+			t.Errorf("the error quotes a value: %v", err)
+		}
+	}
+}
+
 // TestDevModeStaysLocal: dev mode mounts a demo app that hands a
 // signed-in session to anyone, so it refuses a non-loopback address unless
 // the operator says otherwise, and it keeps a Secure the operator set.
