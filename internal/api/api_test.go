@@ -23,7 +23,7 @@ import (
 // TestGrantCookies checks every attribute of every cookie a grant sets, and
 // that the JSON body describes the same cookies.
 func TestGrantCookies(t *testing.T) {
-	sk := stores(t)[0]
+	sk := memoryStore
 	h := newHarness(t, sk, []string{"cloudcdn", "cloudfront"})
 	now := h.clk.Now()
 	resp := h.grant(nil, "GUEST_NEW", "guest_abc123")
@@ -66,7 +66,7 @@ func TestGrantCookies(t *testing.T) {
 
 // TestCookieOverrides: each cookie attribute follows the configuration.
 func TestCookieOverrides(t *testing.T) {
-	sk := stores(t)[0]
+	sk := memoryStore
 	h := newHarness(t, sk, []string{"gotipath"}, func(d *api.Deps) {
 		d.Options.Cookie = api.CookieOptions{Path: "/media", Secure: false, HTTPOnly: false, SameSite: http.SameSiteStrictMode, SessionName: "sid", SessionMaxAge: time.Hour}
 	})
@@ -85,7 +85,7 @@ func TestCookieOverrides(t *testing.T) {
 // TestCORS: the browser routes answer allowed origins with credentialed
 // CORS, preflights included.
 func TestCORS(t *testing.T) {
-	h := newHarness(t, stores(t)[0], []string{"cloudcdn"})
+	h := newHarness(t, memoryStore, []string{"cloudcdn"})
 	req := httptest.NewRequest(http.MethodOptions, "http://tokensvc.internal/refresh", nil)
 	req.Header.Set("Origin", origin)
 	req.Header.Set("Access-Control-Request-Method", "POST")
@@ -212,7 +212,7 @@ func TestLogoutWithTheStoreDown(t *testing.T) {
 // TestClientGoneIsNotAnError: a request whose client went away before the
 // store answered is logged as canceled, not as a failure of tokensvc.
 func TestClientGoneIsNotAnError(t *testing.T) {
-	h := newHarness(t, stores(t)[0], []string{"cloudcdn"})
+	h := newHarness(t, memoryStore, []string{"cloudcdn"})
 	b := newBrowser()
 	h.grant(b, "LOGGED_IN", "user_42")
 	ctx, cancel := context.WithCancel(context.Background())
@@ -232,7 +232,7 @@ func TestClientGoneIsNotAnError(t *testing.T) {
 // TestMetrics: the names follow the naming guide, and no label carries a
 // subject, a session id or a raw path.
 func TestMetrics(t *testing.T) {
-	h := newHarness(t, stores(t)[0], []string{"cloudcdn", "akamai"})
+	h := newHarness(t, memoryStore, []string{"cloudcdn", "akamai"})
 	b := newBrowser()
 	h.grant(b, "LOGGED_IN", "user_secretsubject")
 	h.browserPost(b, "/refresh") // signs (grants are not cached)
@@ -317,7 +317,7 @@ func TestLogsHoldNoSecrets(t *testing.T) {
 // nothing of one request (its API key name, its id) shows in another's
 // access log line, with requests of both kinds running at once.
 func TestRequestStateIsNotCarriedOver(t *testing.T) {
-	h := newHarness(t, stores(t)[0], []string{"cloudcdn"})
+	h := newHarness(t, memoryStore, []string{"cloudcdn"})
 	// The goroutines only serve; each answer's contract check (whose
 	// t.Fatal must run on the test goroutine) comes after.
 	type served struct {
@@ -374,7 +374,7 @@ func TestRequestStateIsNotCarriedOver(t *testing.T) {
 // TestHeadWhereGetIs: HEAD is answered wherever GET is (RFC 9110 9.3.2,
 // load balancers' health checks use it), and a 405's Allow lists it.
 func TestHeadWhereGetIs(t *testing.T) {
-	h := newHarness(t, stores(t)[0], []string{"cloudcdn"})
+	h := newHarness(t, memoryStore, []string{"cloudcdn"})
 	for _, path := range []string{"/healthz", "/readyz", "/metrics"} {
 		resp := h.do(httptest.NewRequest(http.MethodHead, "http://tokensvc.internal"+path, nil))
 		if resp.StatusCode != http.StatusOK {
@@ -394,7 +394,7 @@ func TestHeadWhereGetIs(t *testing.T) {
 // TestRequestIDs: each response carries an id; a caller's plain id is kept,
 // a hostile one replaced.
 func TestRequestIDs(t *testing.T) {
-	h := newHarness(t, stores(t)[0], []string{"cloudcdn"})
+	h := newHarness(t, memoryStore, []string{"cloudcdn"})
 	req := httptest.NewRequest(http.MethodGet, "http://tokensvc.internal/healthz", nil)
 	req.Header.Set("X-Request-Id", "trace-123.abc")
 	if got := h.do(req).Header.Get("X-Request-Id"); got != "trace-123.abc" {
@@ -438,7 +438,7 @@ func TestNewRefusesBadDeps(t *testing.T) {
 
 // TestTwoAPIsInOneProcess: nothing is global.
 func TestTwoAPIsInOneProcess(t *testing.T) {
-	sk := stores(t)[0]
+	sk := memoryStore
 	h1 := newHarness(t, sk, []string{"cloudcdn"})
 	h2 := newHarness(t, sk, []string{"cloudcdn"})
 	b := newBrowser()
@@ -457,7 +457,7 @@ func TestTwoAPIsInOneProcess(t *testing.T) {
 // TestMetricsLabelsStayBounded: made-up methods do not make new series
 // (security review: any client could grow metrics memory without limit).
 func TestMetricsLabelsStayBounded(t *testing.T) {
-	h := newHarness(t, stores(t)[0], []string{"cloudcdn"})
+	h := newHarness(t, memoryStore, []string{"cloudcdn"})
 	for i := 0; i < 50; i++ {
 		req := httptest.NewRequest("X"+strconv.Itoa(i)+"AAAA", "http://tokensvc.internal/healthz", nil)
 		h.do(req)
@@ -474,6 +474,6 @@ func TestMetricsLabelsStayBounded(t *testing.T) {
 // TestMetricsElsewhere: with a private metrics listener, the API does not
 // serve /metrics.
 func TestMetricsElsewhere(t *testing.T) {
-	h := newHarness(t, stores(t)[0], []string{"cloudcdn"}, func(d *api.Deps) { d.Options.MetricsElsewhere = true })
+	h := newHarness(t, memoryStore, []string{"cloudcdn"}, func(d *api.Deps) { d.Options.MetricsElsewhere = true })
 	wantProblem(t, h.do(httptest.NewRequest(http.MethodGet, "http://tokensvc.internal/metrics", nil)), http.StatusNotFound, "not_found")
 }

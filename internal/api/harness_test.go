@@ -41,13 +41,17 @@ type storeKind struct {
 
 var redisPrefix atomic.Int64
 
+// memoryStore is the embedded store, for the tests about something other
+// than the store (they need no redis-server).
+var memoryStore = storeKind{"memory", func(t *testing.T, clk *storetest.Clock) session.Store { return session.NewMemory(clk.Now) }}
+
 // stores returns the stores the whole API suite runs against: memory, and
 // Redis on a real redis-server started for the calling test.
 func stores(t *testing.T) []storeKind {
 	t.Helper()
 	addr := testenv.Redis(t)
 	return []storeKind{
-		{"memory", func(t *testing.T, clk *storetest.Clock) session.Store { return session.NewMemory(clk.Now) }},
+		memoryStore,
 		{"redis", func(t *testing.T, clk *storetest.Clock) session.Store {
 			o := session.RedisOptions{URL: "redis://" + addr + "/0", KeyPrefix: fmt.Sprintf("api%d:", redisPrefix.Add(1)), AutoPipeline: true}
 			c, err := session.NewRedisClient(o)

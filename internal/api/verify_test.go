@@ -89,7 +89,7 @@ func TestVerify(t *testing.T) {
 }
 
 func TestVerifyRefusesUntrustedPeersAndBadURLs(t *testing.T) {
-	h := newHarness(t, stores(t)[0], []string{"cloudcdn"})
+	h := newHarness(t, memoryStore, []string{"cloudcdn"})
 	b := newBrowser()
 	h.grant(b, "GUEST_NEW", "guest_abc123")
 	resp := h.verify(b, func(r *http.Request) {
