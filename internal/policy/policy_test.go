@@ -177,20 +177,21 @@ func FuzzDecide(f *testing.F) {
 		if base == "" {
 			t.Fatalf("accepted unknown role %q", role)
 		}
-		if !strings.HasPrefix(d.Rule.Prefix(d.Subject), base) || !strings.HasSuffix(d.Rule.Prefix(d.Subject), "/") {
-			t.Fatalf("prefix %q outside %s*/", d.Rule.Prefix(d.Subject), base)
+		prefix := d.Rule.Prefix(d.Subject)
+		if !strings.HasPrefix(prefix, base) || !strings.HasSuffix(prefix, "/") {
+			t.Fatalf("prefix %q outside %s*/", prefix, base)
 		}
-		if strings.Count(d.Rule.Prefix(d.Subject), "/") != 3 {
-			t.Fatalf("prefix %q has an extra path segment", d.Rule.Prefix(d.Subject))
+		if strings.Count(prefix, "/") != 3 {
+			t.Fatalf("prefix %q has an extra path segment", prefix)
 		}
 		for _, bad := range []string{"..", "//", "%", "*", "?", "#", "\\", "~", ":"} {
-			if strings.Contains(d.Rule.Prefix(d.Subject), bad) {
-				t.Fatalf("prefix %q contains %q", d.Rule.Prefix(d.Subject), bad)
+			if strings.Contains(prefix, bad) {
+				t.Fatalf("prefix %q contains %q", prefix, bad)
 			}
 		}
-		for i := 0; i < len(d.Rule.Prefix(d.Subject)); i++ {
-			if c := d.Rule.Prefix(d.Subject)[i]; c < 0x21 || c > 0x7e {
-				t.Fatalf("prefix %q has byte %#x", d.Rule.Prefix(d.Subject), c)
+		for i := 0; i < len(prefix); i++ {
+			if c := prefix[i]; c < 0x21 || c > 0x7e {
+				t.Fatalf("prefix %q has byte %#x", prefix, c)
 			}
 		}
 		if len(subject) > len("guest_")+MaxIDLen {
