@@ -238,7 +238,7 @@ func (c *Config) Validate() error {
 	}
 	for _, o := range c.AllowedOrigins {
 		if !validOrigin(o) {
-			add("TOKENSVC_ALLOWED_ORIGINS: %q is not an origin (scheme://host[:port], no path)", o)
+			add("TOKENSVC_ALLOWED_ORIGINS: %q is not an origin as a browser sends it (scheme://host[:port]: lower case, no path, no default port)", o)
 		}
 	}
 	if _, err := c.TrustedProxyPrefixes(); err != nil {
@@ -350,10 +350,26 @@ func ParseSameSite(s string) (http.SameSite, error) {
 	return 0, fmt.Errorf("%q: want Lax, Strict or None", s)
 }
 
+// validOrigin reports whether o is an origin as a browser sends it in an
+// Origin header (RFC 6454 serialization): http or https, a lower-case host,
+// a port only when it is not the scheme's default, and nothing else (no
+// user, path, "?" or "#"). The header is compared byte for byte, so any
+// other spelling of the same origin would never match.
 func validOrigin(o string) bool {
 	u, err := url.Parse(o)
-	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" &&
-		u.Path == "" && u.RawQuery == "" && u.Fragment == "" && u.User == nil && u.String() == o
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Hostname() == "" || o != u.Scheme+"://"+u.Host {
+		return false
+	}
+	port := u.Port()
+	switch {
+	case u.Host != strings.ToLower(u.Host):
+		return false
+	case port == "" && strings.HasSuffix(u.Host, ":"):
+		return false
+	case u.Scheme == "https" && port == "443", u.Scheme == "http" && port == "80":
+		return false
+	}
+	return true
 }
 
 func validCookieDomain(d string) bool {
