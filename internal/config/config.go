@@ -197,8 +197,12 @@ func (c *Config) Validate() error {
 		}
 		seen[f] = true
 	}
-	if u, err := url.Parse(c.CDNBaseURL); c.CDNBaseURL == "" || err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || strings.Trim(u.Path, "/") != "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
-		add("TOKENSVC_CDN_BASE_URL %q must be scheme://host[:port], e.g. https://cdn.site.com", c.CDNBaseURL)
+	// Every signed prefix is this followed by the path: it must be the URL
+	// as a browser requests it (lower-case host, no default port), or the
+	// CDN's comparison fails; and nothing may follow the host (a "?" or
+	// "#" would end the signed URL's path early).
+	if !validOrigin(strings.TrimSuffix(c.CDNBaseURL, "/")) {
+		add("TOKENSVC_CDN_BASE_URL %q must be scheme://host[:port] as a browser writes it (lower case, no default port, no path), e.g. https://cdn.site.com", c.CDNBaseURL)
 	}
 	keyCount := func(name string, n int, needed bool) {
 		if needed && n == 0 {
