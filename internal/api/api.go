@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/netip"
-	"net/url"
 	"strings"
 	"time"
 
@@ -192,9 +191,13 @@ func (d *Deps) validate() error {
 	if len(d.Signers) == 0 {
 		errs = append(errs, errors.New("api: no signers: configure at least one CDN format"))
 	}
-	u, err := url.Parse(d.Options.CDNBaseURL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || strings.Trim(u.Path, "/") != "" {
-		errs = append(errs, fmt.Errorf("api: CDN base URL %q must be scheme://host with no path, query or fragment", d.Options.CDNBaseURL))
+	if !ValidOrigin(strings.TrimSuffix(d.Options.CDNBaseURL, "/")) {
+		errs = append(errs, fmt.Errorf("api: CDN base URL %q must be scheme://host[:port] as a browser writes it (lower case, no default port, no path)", d.Options.CDNBaseURL))
+	}
+	for _, o := range d.Options.AllowedOrigins {
+		if !ValidOrigin(o) {
+			errs = append(errs, fmt.Errorf("api: allowed origin %q is not an origin as a browser sends it", o))
+		}
 	}
 	return errors.Join(errs...)
 }

@@ -425,11 +425,11 @@ func TestRequestIDs(t *testing.T) {
 
 // TestNewRefusesBadDeps: api.New reports every missing piece.
 func TestNewRefusesBadDeps(t *testing.T) {
-	_, err := api.New(api.Deps{Options: api.Options{CDNBaseURL: "cdn.site.com/x"}})
+	_, err := api.New(api.Deps{Options: api.Options{CDNBaseURL: "https://cdn.site.com?", AllowedOrigins: []string{"https://app.site.com", "https://App.site.com"}}})
 	if err == nil {
 		t.Fatal("New accepted empty deps")
 	}
-	for _, want := range []string{"Log", "Registry", "Policy", "Store", "signers", "base URL"} {
+	for _, want := range []string{"Log", "Registry", "Policy", "Store", "signers", `base URL "https://cdn.site.com?"`, `origin "https://App.site.com"`} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error does not mention %s: %v", want, err)
 		}

@@ -5,8 +5,10 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -223,4 +225,29 @@ func (a *API) checkOrigin(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// ValidOrigin reports whether o is an origin as a browser sends it in an
+// Origin header (RFC 6454 serialization): http or https, a lower-case host,
+// a port only when it is not the scheme's default, and nothing else (no
+// user, path, "?" or "#"). The header is compared byte for byte, so any
+// other spelling of the same origin would never match. The CDN base URL
+// (Options.CDNBaseURL, without one trailing "/") must pass it too: it
+// starts every signed prefix, and the browser requests the media under
+// exactly this spelling.
+func ValidOrigin(o string) bool {
+	u, err := url.Parse(o)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Hostname() == "" || o != u.Scheme+"://"+u.Host {
+		return false
+	}
+	port := u.Port()
+	switch {
+	case u.Host != strings.ToLower(u.Host):
+		return false
+	case port == "" && strings.HasSuffix(u.Host, ":"):
+		return false
+	case u.Scheme == "https" && port == "443", u.Scheme == "http" && port == "80":
+		return false
+	}
+	return true
 }

@@ -19,6 +19,7 @@ import (
 
 	"github.com/kelseyhightower/envconfig"
 
+	"github.com/tokensvc/tokensvc/internal/api"
 	"github.com/tokensvc/tokensvc/internal/signing"
 )
 
@@ -201,7 +202,7 @@ func (c *Config) Validate() error {
 	// as a browser requests it (lower-case host, no default port), or the
 	// CDN's comparison fails; and nothing may follow the host (a "?" or
 	// "#" would end the signed URL's path early).
-	if !validOrigin(strings.TrimSuffix(c.CDNBaseURL, "/")) {
+	if !api.ValidOrigin(strings.TrimSuffix(c.CDNBaseURL, "/")) {
 		add("TOKENSVC_CDN_BASE_URL %q must be scheme://host[:port] as a browser writes it (lower case, no default port, no path), e.g. https://cdn.site.com", c.CDNBaseURL)
 	}
 	keyCount := func(name string, n int, needed bool) {
@@ -241,7 +242,7 @@ func (c *Config) Validate() error {
 		add("no backend credentials: set TOKENSVC_API_KEYS_FILE (or TOKENSVC_API_KEYS)")
 	}
 	for _, o := range c.AllowedOrigins {
-		if !validOrigin(o) {
+		if !api.ValidOrigin(o) {
 			add("TOKENSVC_ALLOWED_ORIGINS: %q is not an origin as a browser sends it (scheme://host[:port]: lower case, no path, no default port)", o)
 		}
 	}
@@ -352,28 +353,6 @@ func ParseSameSite(s string) (http.SameSite, error) {
 		return http.SameSiteNoneMode, nil
 	}
 	return 0, fmt.Errorf("%q: want Lax, Strict or None", s)
-}
-
-// validOrigin reports whether o is an origin as a browser sends it in an
-// Origin header (RFC 6454 serialization): http or https, a lower-case host,
-// a port only when it is not the scheme's default, and nothing else (no
-// user, path, "?" or "#"). The header is compared byte for byte, so any
-// other spelling of the same origin would never match.
-func validOrigin(o string) bool {
-	u, err := url.Parse(o)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Hostname() == "" || o != u.Scheme+"://"+u.Host {
-		return false
-	}
-	port := u.Port()
-	switch {
-	case u.Host != strings.ToLower(u.Host):
-		return false
-	case port == "" && strings.HasSuffix(u.Host, ":"):
-		return false
-	case u.Scheme == "https" && port == "443", u.Scheme == "http" && port == "80":
-		return false
-	}
-	return true
 }
 
 func validCookieDomain(d string) bool {
