@@ -259,8 +259,8 @@ func (c *Config) Validate() error {
 			add("TOKENSVC_COOKIE_DOMAIN %q does not cover the CDN host %q of TOKENSVC_CDN_BASE_URL: browsers would never send it the cookies", c.CookieDomain, u.Hostname())
 		}
 	}
-	if !strings.HasPrefix(c.CookiePath, "/") || strings.ContainsAny(c.CookiePath, "; \t\r\n") {
-		add("TOKENSVC_COOKIE_PATH %q must start with / and hold no ; or spaces", c.CookiePath)
+	if !validCookiePath(c.CookiePath) {
+		add("TOKENSVC_COOKIE_PATH %q must start with / and hold only visible ASCII, no ;", c.CookiePath)
 	}
 	if _, err := ParseSameSite(c.CookieSameSite); err != nil {
 		add("TOKENSVC_COOKIE_SAME_SITE: %v", err)
@@ -353,6 +353,22 @@ func ParseSameSite(s string) (http.SameSite, error) {
 		return http.SameSiteNoneMode, nil
 	}
 	return 0, fmt.Errorf("%q: want Lax, Strict or None", s)
+}
+
+// validCookiePath reports whether p is a cookie Path net/http writes as
+// given: it drops the bytes it finds invalid (controls, DEL, non-ASCII,
+// ";"), which would scope the cookies elsewhere than configured. Spaces
+// are refused too: no URL path holds one unescaped.
+func validCookiePath(p string) bool {
+	if !strings.HasPrefix(p, "/") {
+		return false
+	}
+	for i := 0; i < len(p); i++ {
+		if c := p[i]; c <= ' ' || c >= 0x7f || c == ';' {
+			return false
+		}
+	}
+	return true
 }
 
 func validCookieDomain(d string) bool {

@@ -24,6 +24,23 @@ func FuzzCookieDomain(f *testing.F) {
 	})
 }
 
+// FuzzCookiePath: an accepted TOKENSVC_COOKIE_PATH is one net/http writes
+// into Set-Cookie as given, and that ends the attribute there.
+func FuzzCookiePath(f *testing.F) {
+	for _, s := range []string{"/", "/media/", "media", "/a;b", "/a b", "/a\x01b", "/a\x7fb", "/\u00e9", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, p string) {
+		if !validCookiePath(p) {
+			return
+		}
+		c := (&http.Cookie{Name: "n", Value: "v", Path: p}).String()
+		if c != "n=v; Path="+p {
+			t.Fatalf("accepted %q, but net/http writes %q", p, c)
+		}
+	})
+}
+
 // TestCDNBaseURLSpellings: the base of every signed prefix is refused when
 // anything but an optional "/" follows the host, or when a browser would
 // request the media under another spelling of it.
