@@ -75,29 +75,18 @@ func TestReadmeDevFlow(t *testing.T) {
 // TestServeReportsEveryConfigProblem: a broken configuration lists every
 // problem and exits 1 before opening a port.
 func TestServeReportsEveryConfigProblem(t *testing.T) {
-	port := testenv.FreePort(t)
-	cmd := exec.Command(testenv.Binary(t))
-	cmd.Env = []string{
-		"PATH=" + os.Getenv("PATH"), testenv.RaceEnv,
-		"TOKENSVC_ADDR=127.0.0.1:" + strconv.Itoa(port),
-		"TOKENSVC_CDN=cloudcdn,fastly",
-		"TOKENSVC_SESSION_STORE=postgres",
-		"TOKENSVC_API_KEYS=web:0123456789abcdef-secret",
-	}
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	err := cmd.Run()
-	var exit *exec.ExitError
-	if !errors.As(err, &exit) || exit.ExitCode() != 1 {
-		t.Fatalf("exit %v, want 1; stderr:\n%s", err, stderr.String())
-	}
+	stderr := serveRefused(t, map[string]string{
+		"TOKENSVC_CDN":           "cloudcdn,fastly",
+		"TOKENSVC_SESSION_STORE": "postgres",
+		"TOKENSVC_API_KEYS":      "web:0123456789abcdef-secret",
+	})
 	for _, want := range []string{"fastly", "TOKENSVC_CDN_BASE_URL", "TOKENSVC_CLOUDCDN_KEYS", "TOKENSVC_SESSION_STORE"} {
-		if !strings.Contains(stderr.String(), want) {
-			t.Errorf("stderr does not mention %s:\n%s", want, stderr.String())
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr does not mention %s:\n%s", want, stderr)
 		}
 	}
-	if strings.Contains(stderr.String(), "0123456789abcdef-secret") || strings.Contains(stderr.String(), "goroutine") {
-		t.Errorf("stderr leaks a token or a stack:\n%s", stderr.String())
+	if strings.Contains(stderr, "0123456789abcdef-secret") || strings.Contains(stderr, "goroutine") {
+		t.Errorf("stderr leaks a token or a stack:\n%s", stderr)
 	}
 }
 
@@ -105,15 +94,25 @@ func TestServeReportsEveryConfigProblem(t *testing.T) {
 // the start (exit 1, its name on stderr, its value not), where it would
 // otherwise leave the setting at its default without a word.
 func TestServeRefusesAnUnknownSetting(t *testing.T) {
-	env := []string{"PATH=" + os.Getenv("PATH"), testenv.RaceEnv, "TOKENSVC_ADDR=127.0.0.1:" + strconv.Itoa(testenv.FreePort(t))}
-	for k, v := range serveEnv(t) {
-		env = append(env, k+"="+v)
+	env := serveEnv(t) // were the variable ignored, this would serve
+	env["TOKENSVC_COOKIE_DOMIAN"] = ".site.example-secret"
+	stderr := serveRefused(t, env)
+	if !strings.Contains(stderr, "TOKENSVC_COOKIE_DOMIAN is not a tokensvc setting") || strings.Contains(stderr, "example-secret") {
+		t.Errorf("stderr:\n%s", stderr)
 	}
-	// Bounded: were the variable ignored, the configuration would serve.
+}
+
+// serveRefused runs the binary's serve with env (and a free loopback
+// TOKENSVC_ADDR), expects it to exit 1 within 30 s, and returns its stderr.
+func serveRefused(t *testing.T, env map[string]string) string {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, testenv.Binary(t))
-	cmd.Env = append(env, "TOKENSVC_COOKIE_DOMIAN=.site.example-secret")
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), testenv.RaceEnv, "TOKENSVC_ADDR=127.0.0.1:" + strconv.Itoa(testenv.FreePort(t))}
+	for k, v := range env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	err := cmd.Run()
@@ -121,9 +120,7 @@ func TestServeRefusesAnUnknownSetting(t *testing.T) {
 	if !errors.As(err, &exit) || exit.ExitCode() != 1 {
 		t.Fatalf("exit %v, want 1; stderr:\n%s", err, stderr.String())
 	}
-	if !strings.Contains(stderr.String(), "TOKENSVC_COOKIE_DOMIAN is not a tokensvc setting") || strings.Contains(stderr.String(), "example-secret") {
-		t.Errorf("stderr:\n%s", stderr.String())
-	}
+	return stderr.String()
 }
 
 // serveEnv is a working configuration (not dev mode) with one Cloud CDN key.

@@ -286,8 +286,7 @@ func TestLogsHoldNoSecrets(t *testing.T) {
 		for _, v := range b.cookies {
 			secrets = append(secrets, v)
 		}
-		req := h.backendReq(http.MethodPost, "/sessions/touch", "")
-		req.Header.Set("Cookie", b.header())
+		req := h.backendFor(b, http.MethodPost, "/sessions/touch")
 		h.do(req)
 		bad := httptest.NewRequest(http.MethodPost, "http://tokensvc.internal/grants", strings.NewReader(`{}`))
 		bad.Header.Set("Authorization", "Bearer not-the-token-but-still-secret")

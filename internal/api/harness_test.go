@@ -197,6 +197,15 @@ func (h *harness) do(req *http.Request) *http.Response {
 	return resp
 }
 
+// backendFor is a backend's body-less request that forwards browser b's
+// cookies, as a backend relays its user's request (/sessions/touch,
+// /sessions/revoke).
+func (h *harness) backendFor(b *browser, method, path string) *http.Request {
+	req := h.backendReq(method, path, "")
+	req.Header.Set("Cookie", b.header())
+	return req
+}
+
 func (h *harness) backendReq(method, path, body string) *http.Request {
 	req := httptest.NewRequest(method, "http://tokensvc.internal"+path, strings.NewReader(body))
 	req.Header.Set("Authorization", "Bearer "+h.token)

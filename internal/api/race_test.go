@@ -59,13 +59,8 @@ func TestSlideRacingAResign(t *testing.T) {
 			b := newBrowser()
 			t0 := h.clk.Now()
 			h.grant(b, "LOGGED_IN", "user_42")
-			touchReq := func() *http.Request {
-				req := h.backendReq(http.MethodPost, "/sessions/touch", "")
-				req.Header.Set("Cookie", b.header())
-				return req
-			}
 			touch := func() int {
-				resp := h.do(touchReq())
+				resp := h.do(h.backendFor(b, http.MethodPost, "/sessions/touch"))
 				resp.Body.Close()
 				return resp.StatusCode
 			}
@@ -85,7 +80,7 @@ func TestSlideRacingAResign(t *testing.T) {
 			// The held touch runs off the test goroutine: it only serves,
 			// and the test checks its answer (the contract check included)
 			// here.
-			req := touchReq()
+			req := h.backendFor(b, http.MethodPost, "/sessions/touch")
 			rec := httptest.NewRecorder()
 			done := make(chan struct{})
 			go func() {

@@ -322,8 +322,7 @@ func TestBackendRevoke(t *testing.T) {
 	forEach(t, func(t *testing.T, h *harness) {
 		b := newBrowser()
 		h.grant(b, "GUEST_OTP", "guest_abc123")
-		req := h.backendReq(http.MethodPost, "/sessions/revoke", "")
-		req.Header.Set("Cookie", b.header())
+		req := h.backendFor(b, http.MethodPost, "/sessions/revoke")
 		resp := h.do(req)
 		if resp.StatusCode != http.StatusOK {
 			t.Fatalf("revoke: %d %s", resp.StatusCode, readBody(resp))
@@ -340,8 +339,7 @@ func TestTouch(t *testing.T) {
 		t0 := h.clk.Now()
 		h.grant(b, "LOGGED_IN", "user_42")
 		touch := func() *http.Response {
-			req := h.backendReq(http.MethodPost, "/sessions/touch", "")
-			req.Header.Set("Cookie", b.header())
+			req := h.backendFor(b, http.MethodPost, "/sessions/touch")
 			resp := h.do(req)
 			b.take(t, resp)
 			return resp
@@ -371,8 +369,7 @@ func TestTouch(t *testing.T) {
 		g := newBrowser()
 		h.grant(g, "GUEST_NEW", "guest_abc123")
 		h.clk.Advance(15 * time.Minute)
-		req := h.backendReq(http.MethodPost, "/sessions/touch", "")
-		req.Header.Set("Cookie", g.header())
+		req := h.backendFor(g, http.MethodPost, "/sessions/touch")
 		if resp := h.do(req); resp.StatusCode != http.StatusNoContent {
 			t.Fatalf("guest touch: %d", resp.StatusCode)
 		}
@@ -387,8 +384,7 @@ func TestRollingSlidesWithoutSigning(t *testing.T) {
 		t0 := h.clk.Now()
 		h.grant(b, "LOGGED_IN", "user_42")
 		h.clk.Advance(50 * time.Minute)
-		req := h.backendReq(http.MethodPost, "/sessions/touch", "")
-		req.Header.Set("Cookie", b.header())
+		req := h.backendFor(b, http.MethodPost, "/sessions/touch")
 		if resp := h.do(req); resp.StatusCode != http.StatusNoContent {
 			t.Fatalf("touch: %d", resp.StatusCode)
 		}
