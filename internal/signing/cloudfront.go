@@ -107,7 +107,7 @@ var (
 	errCloudFrontExpires      = errors.New("cloudfront: expiry must be a time after 1970-01-01")
 	errCloudFrontStart        = errors.New("cloudfront: start must not be before 1970-01-01")
 	errCloudFrontResourceUTF8 = errors.New("cloudfront: policy resource is not valid UTF-8")
-	errCloudFrontPolicyLong   = errors.New("cloudfront: policy is longer than " + strconv.Itoa(cloudFrontMaxPolicyLen) + " bytes")
+	errCloudFrontPolicyLong   = errors.New("cloudfront: policy is too long: Verify reads at most " + strconv.Itoa(cloudFrontMaxPolicyLen) + " bytes of it, base64-encoded when it is sent")
 	errCloudFrontIP           = errors.New("cloudfront: IP address must be an IPv4/IPv6 address or CIDR without zone")
 	errCloudFrontPolicy       = errors.New("cloudfront: policy is not a valid CloudFront policy")
 	errCloudFrontNotCanned    = errors.New("cloudfront: policy is not a canned policy (only Resource without wildcard and DateLessThan, in canonical form)")
@@ -413,6 +413,9 @@ func cloudFrontIsCanned(policy []byte, p cloudFrontParsedPolicy) bool {
 // cookies signs policy and lays out the cookies. The two long values (the
 // signature and, for custom policies, the policy) share one string.
 func (c *CloudFront) cookies(policy []byte, expires string, canned bool) ([]Cookie, error) {
+	if !canned && !cloudFrontPolicySendable(policy) {
+		return nil, errCloudFrontPolicyLong
+	}
 	sig, err := c.signPolicy(policy)
 	if err != nil {
 		return nil, err
@@ -440,6 +443,13 @@ func (c *CloudFront) cookies(policy []byte, expires string, canned bool) ([]Cook
 		cookies = append(cookies, Cookie{Name: cloudFrontCookieHashAlgorithm, Value: cloudFrontSHA256})
 	}
 	return cookies, nil
+}
+
+// cloudFrontPolicySendable reports whether a custom policy, base64-encoded
+// into CloudFront-Policy or Policy=, is short enough for Verify to read:
+// never sign what cannot be verified.
+func cloudFrontPolicySendable(policy []byte) bool {
+	return cloudFrontB64.EncodedLen(len(policy)) <= cloudFrontMaxPolicyLen
 }
 
 // signPolicy returns the raw signature over the exact policy bytes:
@@ -895,6 +905,9 @@ func (c *CloudFront) SignURLPolicy(rawURL string, policy []byte) (string, error)
 // signedURL appends the signing parameters to resource: Expires=expires when
 // expires is set (canned), else Policy=.
 func (c *CloudFront) signedURL(resource string, policy []byte, expires string) (string, error) {
+	if expires == "" && !cloudFrontPolicySendable(policy) {
+		return "", errCloudFrontPolicyLong
+	}
 	sig, err := c.signPolicy(policy)
 	if err != nil {
 		return "", err

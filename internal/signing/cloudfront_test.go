@@ -1521,6 +1521,43 @@ func benchVerifyCloudFrontECDSA(b *testing.B) {
 	}
 }
 
+// TestCloudFrontSignRefusesAPolicyVerifyCannotRead: a custom policy goes
+// out base64-encoded, and Verify reads at most cloudFrontMaxPolicyLen bytes
+// of that; every signer that sends one refuses a longer one, and one just
+// short of it verifies.
+func TestCloudFrontSignRefusesAPolicyVerifyCannotRead(t *testing.T) {
+	cf := cloudFrontMustNew(t, "SHA256", CloudFrontKey{ID: cloudFrontTestIDB, Signer: cloudFrontTestEC(t)})
+	end := cloudFrontNow.Add(time.Hour)
+	fits := 0
+	for _, n := range []int{6000, 6100} { // the policy is n + 90 bytes: 8120 and 8256 encoded
+		g := Grant{URLPrefix: "https://cdn.site.com/" + strings.Repeat("a", n-len("https://cdn.site.com/")-1) + "/", Expires: end}
+		cookies, err := cf.Sign(g)
+		if err != nil {
+			if !errors.Is(err, errCloudFrontPolicyLong) {
+				t.Fatalf("Sign of a %d-byte prefix: %v", n, err)
+			}
+			continue
+		}
+		fits = n
+		if err := cf.Verify(&Request{URL: g.URLPrefix + "p.jpg", Cookies: cookies}, cloudFrontNow); err != nil {
+			t.Fatalf("Sign of a %d-byte prefix gave cookies Verify refuses: %v", n, err)
+		}
+	}
+	if fits != 6000 {
+		t.Fatalf("the longest prefix signed was %d bytes, want 6000 (and 6100 refused)", fits)
+	}
+	long, err := CloudFrontPolicy{Resource: "https://cdn.site.com/" + strings.Repeat("b", 6200) + "/*", DateLessThan: end}.JSON()
+	if err != nil {
+		t.Fatal(err) // short enough for JSON (8192 bytes), too long once encoded
+	}
+	if _, err := cf.SignCookies(long, false); !errors.Is(err, errCloudFrontPolicyLong) {
+		t.Errorf("SignCookies of a %d-byte policy: %v, want errCloudFrontPolicyLong", len(long), err)
+	}
+	if _, err := cf.SignURLPolicy("https://cdn.site.com/"+strings.Repeat("b", 6200)+"/p.jpg", long); !errors.Is(err, errCloudFrontPolicyLong) {
+		t.Errorf("SignURLPolicy of a %d-byte policy: %v, want errCloudFrontPolicyLong", len(long), err)
+	}
+}
+
 // TestCloudFrontPolicyJSONRefusesWhatVerifyCannotRead: a resource whose
 // escaped form pushes the policy past cloudFrontMaxPolicyLen is refused, so
 // nothing is ever signed that the verifier would reject as malformed.
