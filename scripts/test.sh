@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it (.ci/run calls exactly this).
 #
-# It installs what a fresh Debian machine lacks (redis-server, nginx,
-# chromium; the tests start their own instances on free loopback ports),
+# It installs what a fresh Debian machine lacks (redis-server and
+# redis-tools, nginx, chromium: the tests start their own instances on free
+# loopback ports; gcc for the race detector),
 # then checks formatting and vet, runs every test under the race detector,
 # and finally runs each fuzz target for a short time.
 #
@@ -20,6 +21,9 @@ command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 command -v redis-cli >/dev/null 2>&1 || need+=(redis-tools)   # the Cluster tests create one with it
 command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need+=(nginx)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
+# go test -race (and the -race binaries the tests build) needs cgo, so a C
+# compiler: without one Go turns cgo off and -race refuses to build.
+command -v gcc >/dev/null 2>&1 || need+=(gcc libc6-dev)
 if [ ${#need[@]} -gt 0 ]; then
   log "installing ${need[*]}"
   sudo=""

@@ -15,6 +15,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -73,7 +74,9 @@ func WaitDial(t testing.TB, addr string, timeout time.Duration, logs interface{ 
 }
 
 // Start runs cmd and stops it (SIGTERM, then SIGKILL) when the test ends.
-// Its output is kept and printed if the test fails.
+// Its output is kept and printed if the test fails. A race report in it (a
+// binary built with -race, see Binary) fails the test: the report alone,
+// not its exit status, which a stopped process does not have.
 func Start(t testing.TB, cmd *exec.Cmd) *Logs {
 	t.Helper()
 	out := &Logs{}
@@ -95,7 +98,10 @@ func Start(t testing.TB, cmd *exec.Cmd) *Logs {
 			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 			<-done
 		}
-		if t.Failed() {
+		switch {
+		case strings.Contains(out.String(), "WARNING: DATA RACE"):
+			t.Errorf("%s reported a data race:\n%s", filepath.Base(cmd.Path), out.String())
+		case t.Failed():
 			t.Logf("output of %s:\n%s", filepath.Base(cmd.Path), out.String())
 		}
 	})
