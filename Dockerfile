@@ -4,8 +4,9 @@
 #   docker build -t tokensvc .
 #   docker run --rm -p 8080:8080 --env-file tokensvc.env -v /secrets:/run/secrets:ro tokensvc
 #
-# It runs as uid 65532: the key files must be that user's (chown 65532:65532,
-# chmod 600); tokensvc refuses key files everyone can read.
+# It runs as uid 65532: give the key files to that user (chown 65532:65532,
+# chmod 600; 640 shared with its group works too); tokensvc refuses key files
+# everyone can read or anyone but their owner can write.
 #
 # The image sets TOKENSVC_ADDR, so it never starts in dev mode: without keys
 # and API credentials it reports every missing setting and exits 1.

@@ -214,7 +214,7 @@ func fullPlan(o options) []caseDef {
 	add(caseDef{kind: kindGrants, format: "cloudcdn", store: "redis", gen: bombardier, setting: "TOKENSVC_REDIS_FLUSH_DELAY=0s"})
 	// The memory store's grants with the access log off (it logs warnings
 	// and errors only): what one log line a request costs.
-	add(caseDef{kind: kindGrants, format: "cloudcdn", store: "memory", gen: bombardier, setting: "TOKENSVC_LOG_LEVEL=warn"})
+	add(caseDef{kind: kindGrants, format: "cloudcdn", store: "memory", gen: bombardier, setting: logOff})
 	for _, f := range []string{"akamai", "gotipath", "cloudfront-ecdsa", "cloudfront-rsa"} {
 		add(caseDef{kind: kindGrants, format: f, store: "memory", gen: bombardier})
 	}
@@ -304,6 +304,10 @@ func (h *harness) runCase(ctx context.Context, c caseDef, rep *report) (*result,
 	}
 	return nil, fmt.Errorf("unknown case kind %q", c.kind)
 }
+
+// logOff is the setting of the grants row with the access log off (it is
+// written at info).
+const logOff = "TOKENSVC_LOG_LEVEL=warn"
 
 // The ratio targets.
 const (

@@ -397,7 +397,7 @@ type tokensvcConf struct {
 	format      string // a formatKeys name
 	store       string // memory or redis
 	loggedInTTL time.Duration
-	setting     string // one more TOKENSVC_NAME=value, when not "" (it wins over the defaults above)
+	setting     string // one more TOKENSVC_NAME=value, when not "" (it wins over the configuration env writes before it)
 }
 
 // env is the configuration, only through TOKENSVC_* variables, with dev

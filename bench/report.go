@@ -105,7 +105,7 @@ func (rp *report) judge() []target {
 	var ts []target
 	for _, n := range []int{16, 64} {
 		g := rp.targeted(grantsVsFloor, n)
-		ts = append(ts, rp.ratioVerdict(fmt.Sprintf("POST /grants, Cloud CDN, memory store, logging + metrics + session write on, %d connections: ≥ %.2f × floor req/s", n, grantsVsFloor), g, rp.baseFor(g), grantsVsFloor))
+		ts = append(ts, rp.ratioVerdict(fmt.Sprintf("POST /grants, Cloud CDN, memory store, logging + metrics + session write on, %d connections: ≥ %g × floor req/s", n, grantsVsFloor), g, rp.baseFor(g), grantsVsFloor))
 		if n == 16 {
 			t := target{name: "POST /grants, Cloud CDN, memory store, 16 connections: p99 < 1 ms"}
 			if g != nil {
@@ -118,7 +118,7 @@ func (rp *report) judge() []target {
 	}
 	for _, n := range []int{16, 64} {
 		r := rp.targeted(refreshVsFloor, n)
-		ts = append(ts, rp.ratioVerdict(fmt.Sprintf("POST /refresh, nothing due, memory store, %d connections: ≥ %.1f × floor req/s", n, refreshVsFloor), r, rp.baseFor(r), refreshVsFloor))
+		ts = append(ts, rp.ratioVerdict(fmt.Sprintf("POST /refresh, nothing due, memory store, %d connections: ≥ %g × floor req/s", n, refreshVsFloor), r, rp.baseFor(r), refreshVsFloor))
 	}
 	for _, n := range []int{16, 64} {
 		var m *result
@@ -127,7 +127,7 @@ func (rp *report) judge() []target {
 			_, base := ratioTarget(rd.caseDef)
 			m = rp.find(func(c caseDef) bool { return c == base })
 		}
-		ts = append(ts, rp.ratioVerdict(fmt.Sprintf("POST /grants, Cloud CDN, Redis store, %d connections: ≥ %.1f × the memory store's grants/s", n, redisVsMemory), rd, m, redisVsMemory))
+		ts = append(ts, rp.ratioVerdict(fmt.Sprintf("POST /grants, Cloud CDN, Redis store, %d connections: ≥ %g × the memory store's grants/s", n, redisVsMemory), rd, m, redisVsMemory))
 	}
 	for _, n := range []int{16, 64} {
 		r := rp.find(func(c caseDef) bool {
@@ -563,8 +563,8 @@ func (rp *report) reading() string {
 				fmt.Fprintf(&b, " tokensvc's grants, with the store, access log and metrics on: %.2f ×, %.1f µs.", g.ratio, g.cpuUS)
 			}
 			b.WriteString("\n")
-		case r.kind == kindGrants && r.setting == "TOKENSVC_LOG_LEVEL=warn" && g != nil && !math.IsNaN(g.ratio):
-			fmt.Fprintf(&b, "- The access log, %d connections: with it off (`TOKENSVC_LOG_LEVEL=warn`) grants reached %.2f × the floor, %.1f µs a request; with it on, %.2f ×, %.1f µs.\n", r.conns, r.ratio, r.cpuUS, g.ratio, g.cpuUS)
+		case r.kind == kindGrants && r.setting == logOff && g != nil && !math.IsNaN(g.ratio):
+			fmt.Fprintf(&b, "- The access log, %d connections: with it off (`%s`) grants reached %.2f × the floor, %.1f µs a request; with it on, %.2f ×, %.1f µs.\n", r.conns, logOff, r.ratio, r.cpuUS, g.ratio, g.cpuUS)
 		}
 	}
 	if g := rp.targeted(grantsVsFloor, 16); g != nil && g.rps > 0 {

@@ -69,6 +69,7 @@ func TestChiHandlerGrantsARealCookie(t *testing.T) {
 		{"Bearer tok", `{"role":"GUEST_NEW"`},
 		{"Bearer tok", `{"role":"GUEST_NEW","subject":"guest_../x"}`},
 		{"Bearer tok", `{"role":"GUEST_NEW","subject":"user_abc"}`},
+		{"Bearer tok", `{"role":"LOGGED_IN","subject":"user_abc"}`}, // a valid grant, but not the one the reference does
 	} {
 		if rec := grant(c.auth, c.body); rec.Code < 400 || len(rec.Result().Cookies()) != 0 {
 			t.Errorf("%s %s: status %d, cookies %v", c.auth, c.body, rec.Code, rec.Result().Cookies())

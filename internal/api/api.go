@@ -258,20 +258,19 @@ func (a *API) routes(reg *prometheus.Registry) chi.Router {
 	})
 
 	// HEAD wherever GET is (RFC 9110 9.3.2): net/http drops the body.
-	r.Get("/healthz", a.healthz)
-	r.Head("/healthz", a.healthz)
-	r.Get("/readyz", a.readyz)
-	r.Head("/readyz", a.readyz)
+	get := func(path string, h http.Handler) {
+		r.Method(http.MethodGet, path, h)
+		r.Method(http.MethodHead, path, h)
+	}
+	get("/healthz", http.HandlerFunc(a.healthz))
+	get("/readyz", http.HandlerFunc(a.readyz))
 	if !a.opt.MetricsElsewhere {
-		m := promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
-		r.Method(http.MethodGet, "/metrics", m)
-		r.Method(http.MethodHead, "/metrics", m)
+		get("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	}
 
 	// Origin verification, for a proxy's forward-auth hook (nginx
 	// auth_request sends the original method, so HEAD is answered too).
-	r.Method(http.MethodGet, "/verify", verify)
-	r.Method(http.MethodHead, "/verify", verify)
+	get("/verify", verify)
 
 	// Backend routes: an app backend, authenticated with an API key.
 	r.Method(http.MethodPost, "/grants", grants)

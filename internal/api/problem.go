@@ -67,25 +67,24 @@ func errForbiddenOrigin() *Problem {
 // session cookie, which a new grant (an OTP, a login) sets.
 var sessionChallenge = [][2]string{{"WWW-Authenticate", `Cookie realm="tokensvc"`}}
 
-func errNoSession() *Problem {
-	p := problem(http.StatusUnauthorized, "no_session", "No session",
-		"the request carries no tokensvc session cookie")
+// sessionOver is a session 401 (no session, or one that ended), with its
+// challenge.
+func sessionOver(code, title, detail string) *Problem {
+	p := problem(http.StatusUnauthorized, code, title, detail)
 	p.headers = sessionChallenge
 	return p
+}
+
+func errNoSession() *Problem {
+	return sessionOver("no_session", "No session", "the request carries no tokensvc session cookie")
 }
 
 func errOTPRequired() *Problem {
-	p := problem(http.StatusUnauthorized, "otp_required", "Guest session is over",
-		"ask the guest for a one-time password, then grant GUEST_OTP")
-	p.headers = sessionChallenge
-	return p
+	return sessionOver("otp_required", "Guest session is over", "ask the guest for a one-time password, then grant GUEST_OTP")
 }
 
 func errLoginRequired() *Problem {
-	p := problem(http.StatusUnauthorized, "login_required", "Session is over",
-		"the signed-in session ended, reached its cap or was revoked: log in again")
-	p.headers = sessionChallenge
-	return p
+	return sessionOver("login_required", "Session is over", "the signed-in session ended, reached its cap or was revoked: log in again")
 }
 
 func errNotFound() *Problem {

@@ -200,6 +200,8 @@ func (c *Config) ApplyDev() ([]string, error) {
 		}
 	}
 	// Dev mode serves plain http: Secure is off unless the operator set it.
+	// Config cannot tell a default from a value set to it, so this asks the
+	// environment (Load read it a moment ago; ApplyDev runs right after).
 	if _, set := os.LookupEnv("TOKENSVC_COOKIE_SECURE"); !set {
 		c.CookieSecure = false
 	}

@@ -57,7 +57,7 @@ type Config struct {
 	GotipathSecrets  []string      `envconfig:"TOKENSVC_GOTIPATH_SECRET_FILES" desc:"up to 3 secret files; the first signs, all verify"`
 	CookieDomain     string        `envconfig:"TOKENSVC_COOKIE_DOMAIN" desc:"Domain attribute of every cookie, e.g. .site.com (must span the app and CDN hosts); empty: host-only"`
 	CookiePath       string        `envconfig:"TOKENSVC_COOKIE_PATH" default:"/" desc:"Path attribute of every cookie"`
-	CookieSecure     bool          `envconfig:"TOKENSVC_COOKIE_SECURE" default:"true" desc:"Secure attribute (dev mode: false)"`
+	CookieSecure     bool          `envconfig:"TOKENSVC_COOKIE_SECURE" default:"true" desc:"Secure attribute (dev mode: false unless set)"`
 	CookieHTTPOnly   bool          `envconfig:"TOKENSVC_COOKIE_HTTP_ONLY" default:"true" desc:"HttpOnly attribute"`
 	CookieSameSite   string        `envconfig:"TOKENSVC_COOKIE_SAME_SITE" default:"Lax" desc:"Lax, Strict or None (None needs Secure)"`
 	SessionCookie    string        `envconfig:"TOKENSVC_SESSION_COOKIE_NAME" default:"tokensvc_session" desc:"name of tokensvc's own session cookie"`
@@ -72,7 +72,7 @@ type Config struct {
 	RedisURL          Secret        `envconfig:"TOKENSVC_REDIS_URL" desc:"redis://, rediss://; ?master_name= for Sentinel, ?addr= for Cluster"`
 	RedisCluster      bool          `envconfig:"TOKENSVC_REDIS_CLUSTER" desc:"force cluster mode for a single configuration endpoint"`
 	RedisAutoPipeline bool          `envconfig:"TOKENSVC_REDIS_AUTOPIPELINE" default:"true" desc:"batch concurrent requests' Redis commands into shared pipelines (go-redis AutoPipeliner, experimental; false: one pipeline a request)"`
-	RedisTimeout      time.Duration `envconfig:"TOKENSVC_REDIS_TIMEOUT" default:"2s" desc:"longest a request waits for Redis before it answers 503 store_unavailable (at most 10s)"`
+	RedisTimeout      time.Duration `envconfig:"TOKENSVC_REDIS_TIMEOUT" default:"2s" desc:"longest one Redis call waits before the request answers 503 store_unavailable (at most 10s; a refresh makes up to two calls)"`
 	RedisFlushDelay   time.Duration `envconfig:"TOKENSVC_REDIS_FLUSH_DELAY" default:"100us" desc:"autopipeliner: wait this long for more commands before each flush (go-redis MaxFlushDelay; 100µs is the balance its authors recommend). 0 leaves go-redis's own coalescing: about 1 ms faster a call on an idle service, but at 64 concurrent grants 12-38 % less throughput and about twice the p99 on our 2-core test machine"`
 
 	GuestNewTTL time.Duration `envconfig:"TOKENSVC_GUEST_NEW_TTL" default:"20m" desc:"GUEST_NEW lifetime, hard"`
@@ -133,8 +133,10 @@ var settings = func() map[string]bool {
 }()
 
 // suiteVariables are the test suite's own TOKENSVC_* variables
-// (DEVELOPERS.md); tokensvc reads none of them, and a developer may have
-// them set in the shell that starts it.
+// (TOKENSVC_SKIP_EXTERNAL: DEVELOPERS.md; TOKENSVC_SHARED_TESTDATA:
+// internal/signing/testdata/vectors/ORIGIN.md; TOKENSVC_ARTIFACTS: the e2e
+// screenshots); tokensvc reads none of them, and a developer may have them
+// set in the shell that starts it.
 var suiteVariables = map[string]bool{
 	"TOKENSVC_SKIP_EXTERNAL": true, "TOKENSVC_SHARED_TESTDATA": true, "TOKENSVC_ARTIFACTS": true,
 }

@@ -298,6 +298,22 @@ func TestValidateReportsEveryProblem(t *testing.T) {
 	}
 }
 
+// TestCDNBaseURLSpellings: the base of every signed prefix is refused when
+// anything but an optional "/" follows the host, or when a browser would
+// request the media under another spelling of it.
+func TestCDNBaseURLSpellings(t *testing.T) {
+	for base, ok := range map[string]bool{
+		"https://cdn.site.com": true, "https://cdn.site.com/": true, "http://127.0.0.1:8081": true,
+		"https://cdn.site.com?": false, "https://cdn.site.com#": false, "https://cdn.site.com//": false, "https://cdn.site.com/%2F": false,
+		"https://cdn.site.com/media": false, "https://CDN.site.com": false, "https://cdn.site.com:443": false, "cdn.site.com": false, "": false,
+	} {
+		err := (&Config{CDNBaseURL: base}).Validate()
+		if refused := err != nil && strings.Contains(err.Error(), "TOKENSVC_CDN_BASE_URL"); refused == ok {
+			t.Errorf("TOKENSVC_CDN_BASE_URL %q: refused %v, want %v", base, refused, !ok)
+		}
+	}
+}
+
 // TestCookieDomainCoversTheCDN: the cookies are for the CDN host, so a
 // Domain it is not inside is refused (the one in
 // TestValidateReportsEveryProblem is not a domain at all).

@@ -72,10 +72,12 @@ func New(o Options) (http.Handler, error) {
 		// that picks a site by Host, or trusts those headers, must not take
 		// them from the viewer.
 		origin := o.Origin
+		// ReverseProxy itself drops Forwarded and X-Forwarded-* before
+		// Rewrite, and SetURL leaves Host to the origin's; the headers it
+		// does not know are dropped here.
 		e.proxy = &httputil.ReverseProxy{Rewrite: func(pr *httputil.ProxyRequest) {
 			pr.SetURL(origin)
-			pr.Out.Host = origin.Host
-			for _, h := range []string{"X-Original-Url", "X-Original-Uri", "X-Real-Ip", "Forwarded"} {
+			for _, h := range []string{"X-Original-Url", "X-Original-Uri", "X-Real-Ip"} {
 				pr.Out.Header.Del(h)
 			}
 			pr.SetXForwarded()

@@ -159,6 +159,7 @@ func TestEdgeOriginProxy(t *testing.T) {
 	req.Header.Set("X-Forwarded-For", "6.6.6.6")
 	req.Header.Set("X-Original-URL", "http://evil/x")
 	req.Header.Set("X-Real-IP", "6.6.6.6")
+	req.Header.Set("Forwarded", "for=6.6.6.6;host=evil")
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
 	if rec.Code != 200 || rec.Body.String() != "origin /registered/user_1/x.jpg" {
@@ -167,7 +168,7 @@ func TestEdgeOriginProxy(t *testing.T) {
 	if gotHost != u.Host {
 		t.Errorf("the origin got Host %q, want its own %q", gotHost, u.Host)
 	}
-	for _, h := range []string{"X-Original-Url", "X-Real-Ip"} {
+	for _, h := range []string{"X-Original-Url", "X-Real-Ip", "Forwarded"} {
 		if v := got.Get(h); v != "" {
 			t.Errorf("the origin got the viewer's %s: %q", h, v)
 		}

@@ -101,8 +101,8 @@ func redactErr(kind string, err error) error {
 
 // Redis is the store for several replicas. A session is one hash,
 // "<prefix>s:<sha256(id)>", with fields sub, role, c, e, cap, i, ce (Unix
-// seconds). Each subject has a set "<prefix>u:<subject>" of its session
-// keys, for DeleteSubject.
+// seconds). Each subject has a set "<prefix>u:<subject>" indexing its
+// sessions for DeleteSubject: one "<session key>|<cap, Unix s>" entry each.
 //
 // Expiry follows the injected clock: Get and Extend compare e with now. The
 // key's own TTL is the end plus a margin, so Redis cleans up by itself.
@@ -361,9 +361,9 @@ func (r *Redis) Delete(ctx context.Context, id string) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	// The subject set keeps the dangling key until it expires or the
-	// subject logs out everywhere; reading the subject first would cost a
-	// round trip on every logout.
+	// The subject set keeps the dangling entry until the set expires, or a
+	// log out everywhere after the session's cap drops it (DeleteSubject);
+	// reading the subject first would cost a round trip on every logout.
 	ctx, cancel := r.bound(ctx)
 	defer cancel()
 	return wrap(r.do(ctx, redis.NewIntCmd(ctx, "del", r.sessionKey(id))))
