@@ -1,7 +1,7 @@
 package main
 
-// The operator CLI, driven as operators drive it: TestMain builds the real
-// binary once, and every test runs it with os/exec. Each public vector in
+// The operator CLI, driven as operators drive it: the real binary is built
+// once (testenv.Binary), and every test runs it with os/exec. Each public vector in
 // internal/signing/testdata/vectors must come out of `tokensvc sign` byte for
 // byte, and `tokensvc verify` must accept it before its expiry, reject it
 // as expired at and after, and reject it with any one byte changed.
@@ -32,39 +32,10 @@ import (
 // ORIGIN.md). They are read, never rewritten.
 const vectorDir = "../../internal/signing/testdata/vectors"
 
-// binary is the tokensvc executable TestMain builds; childEnv is the
-// environment it runs in.
-var (
-	binary   string
-	childEnv []string
-)
+// childEnv is the environment the CLI runs of the binary get.
+var childEnv []string
 
 func TestMain(m *testing.M) {
-	os.Exit(buildAndRun(m))
-}
-
-// buildAndRun builds the binary into a temporary folder (go build honours
-// GOFLAGS from the environment, e.g. -race or -tags), runs the tests and
-// removes the folder.
-func buildAndRun(m *testing.M) int {
-	dir, err := os.MkdirTemp("", "tokensvc-cli-test-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "cli test:", err)
-		return 1
-	}
-	defer os.RemoveAll(dir)
-	binary = filepath.Join(dir, "tokensvc")
-	args := []string{"build", "-o", binary}
-	if testenv.RaceEnabled {
-		args = append(args, "-race") // the binary is raced as the tests are
-	}
-	build := exec.Command("go", append(args, ".")...)
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "cli test: go build:", err)
-		return 1
-	}
-	testenv.UseBinary(binary) // serve_test.go and dockerfile_test.go reuse it
 	childEnv = os.Environ()
 	// A binary built with -race (GOFLAGS=-race) sleeps one second at exit
 	// by default, so that late reports from other goroutines get out:
@@ -72,7 +43,7 @@ func buildAndRun(m *testing.M) int {
 	if g := os.Getenv("GORACE"); !strings.Contains(g, "atexit_sleep_ms") {
 		childEnv = append(childEnv, "GORACE="+strings.TrimSpace(g+" "+testenv.RaceOptions))
 	}
-	return m.Run()
+	os.Exit(testenv.Main(m)) // removes the binary testenv.Binary builds
 }
 
 // result is one run of the binary.
@@ -90,7 +61,7 @@ func tokensvc(t *testing.T, args ...string) result {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, binary, args...)
+	cmd := exec.CommandContext(ctx, testenv.Binary(t), args...)
 	cmd.Env = childEnv
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb

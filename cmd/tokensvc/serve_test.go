@@ -109,10 +109,7 @@ func serveRefused(t *testing.T, env map[string]string) string {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, testenv.Binary(t))
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), testenv.RaceEnv, "TOKENSVC_ADDR=127.0.0.1:" + strconv.Itoa(testenv.FreePort(t))}
-	for k, v := range env {
-		cmd.Env = append(cmd.Env, k+"="+v)
-	}
+	cmd.Env = testenv.Env("127.0.0.1:"+strconv.Itoa(testenv.FreePort(t)), env)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	err := cmd.Run()
@@ -139,10 +136,7 @@ func TestServeShutsDownOnSIGTERM(t *testing.T) {
 	// Not testenv.Serve: this test signals the process and reads its exit.
 	addr := "127.0.0.1:" + strconv.Itoa(testenv.FreePort(t))
 	cmd := exec.Command(testenv.Binary(t))
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), testenv.RaceEnv, "TOKENSVC_ADDR=" + addr}
-	for k, v := range serveEnv(t) {
-		cmd.Env = append(cmd.Env, k+"="+v)
-	}
+	cmd.Env = testenv.Env(addr, serveEnv(t))
 	logs := &testenv.Logs{}
 	cmd.Stderr = logs
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}

@@ -21,13 +21,6 @@ var built struct {
 	dir  string
 }
 
-// UseBinary makes Binary return path, a tokensvc binary the caller already
-// built (cmd/tokensvc's TestMain builds one for the CLI tests), so a test
-// process never builds twice. It must run before the first Binary call.
-func UseBinary(path string) {
-	built.once.Do(func() { built.path = path })
-}
-
 // RaceEnv is the GORACE setting for a started binary: a -race binary
 // otherwise sleeps a second at exit, for late reports, on every stop.
 const RaceEnv = "GORACE=" + RaceOptions
@@ -106,13 +99,20 @@ func Serve(t testing.TB, env map[string]string, args ...string) *Service {
 	addr := "127.0.0.1:" + strconv.Itoa(port)
 	cmd := exec.Command(bin, args...)
 	cmd.Dir = t.TempDir()
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"), "TOKENSVC_ADDR=" + addr, RaceEnv}
-	for k, v := range env {
-		cmd.Env = append(cmd.Env, k+"="+v)
-	}
+	cmd.Env = Env(addr, env)
 	logs := Start(t, cmd)
 	WaitHTTP(t, "http://"+addr+"/readyz", 15*time.Second, logs)
 	return &Service{URL: "http://" + addr, Logs: logs}
+}
+
+// Env is the whole environment of a started tokensvc binary: PATH, HOME,
+// RaceEnv, TOKENSVC_ADDR=addr and env, nothing inherited besides.
+func Env(addr string, env map[string]string) []string {
+	e := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"), "TOKENSVC_ADDR=" + addr, RaceEnv}
+	for k, v := range env {
+		e = append(e, k+"="+v)
+	}
+	return e
 }
 
 // WaitHTTP waits until url answers 200.
