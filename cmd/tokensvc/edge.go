@@ -11,11 +11,13 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
 	"go.uber.org/zap"
 
+	"github.com/tokensvc/tokensvc/internal/api"
 	"github.com/tokensvc/tokensvc/internal/config"
 	"github.com/tokensvc/tokensvc/internal/edge"
 	"github.com/tokensvc/tokensvc/internal/signing"
@@ -48,6 +50,11 @@ func edgeCmd(args []string, stderr io.Writer) int {
 	}
 	if (*root == "") == (*origin == "") {
 		return fail("give exactly one of --root and --origin")
+	}
+	// The same rule as TOKENSVC_CDN_BASE_URL: the URL the signed cookies
+	// name, spelt as a browser sends it.
+	if *public != "" && !api.ValidOrigin(strings.TrimSuffix(*public, "/")) {
+		return fail("--public-url %q must be scheme://host[:port] as a browser writes it (lower case, no default port, no path)", *public)
 	}
 	cfg, err := config.Load()
 	if err != nil {
