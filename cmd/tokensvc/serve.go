@@ -7,8 +7,10 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -112,9 +114,10 @@ func startDev(ctx context.Context, cfg *config.Config, log *zap.Logger, a http.H
 	demo := demoapp.New(demoapp.Options{
 		TokensvcURL: "http://" + apiAddr, APIToken: token, MediaURL: cfg.CDNBaseURL, Log: log.Named("demo"),
 	})
+	page := onEdgeHost(demo, cfg.CDNBaseURL)
 	mux := http.NewServeMux()
-	mux.Handle("/demo", demo)
-	mux.Handle("/demo/", demo)
+	mux.Handle("/demo", page)
+	mux.Handle("/demo/", page)
 	mux.Handle("/", a)
 	log.Warn("dev mode: generated keys and in-memory sessions; not for production",
 		zap.String("dev_dir", cfg.DevDir), zap.Strings("generated", notes),
@@ -122,6 +125,25 @@ func startDev(ctx context.Context, cfg *config.Config, log *zap.Logger, a http.H
 		zap.String("demo", "http://"+apiAddr+"/demo"),
 		zap.String("edge", "http://"+eln.Addr().String()+" ("+v.Format()+")"))
 	return mux, nil
+}
+
+// onEdgeHost sends a demo page opened at localhost to the same port on the
+// dev edge's host (127.0.0.1). The page's cookies are host-only: set for
+// localhost, the browser would never send them to the edge at 127.0.0.1,
+// and no photo would load.
+func onEdgeHost(h http.Handler, cdnBaseURL string) http.Handler {
+	u, err := url.Parse(cdnBaseURL)
+	if err != nil || u.Hostname() == "localhost" {
+		return h
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		host, port, err := net.SplitHostPort(r.Host)
+		if err != nil || !strings.EqualFold(host, "localhost") {
+			h.ServeHTTP(w, r)
+			return
+		}
+		http.Redirect(w, r, "http://"+net.JoinHostPort(u.Hostname(), port)+r.URL.RequestURI(), http.StatusTemporaryRedirect)
+	})
 }
 
 // build wires the service from cfg.

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -70,6 +71,18 @@ func TestReadmeDevFlow(t *testing.T) {
 		t.Fatalf("demo page: %v %v", dresp, err)
 	}
 	dresp.Body.Close()
+	// Opened at localhost, the page would get cookies the browser never
+	// sends to the edge at 127.0.0.1: it is sent there instead.
+	u, _ := url.Parse(svc.URL)
+	local, _ := http.NewRequest(http.MethodGet, "http://localhost:"+u.Port()+"/demo?x=1", nil)
+	lresp, err := http.DefaultTransport.RoundTrip(local)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lresp.Body.Close()
+	if want := "http://127.0.0.1:" + u.Port() + "/demo?x=1"; lresp.StatusCode != http.StatusTemporaryRedirect || lresp.Header.Get("Location") != want {
+		t.Errorf("demo at localhost: %d to %q, want 307 to %q", lresp.StatusCode, lresp.Header.Get("Location"), want)
+	}
 }
 
 // TestServeReportsEveryConfigProblem: a broken configuration lists every
