@@ -55,6 +55,10 @@ func serve(args []string, stderr io.Writer) int {
 	}
 	if err := cfg.Validate(); err != nil {
 		fmt.Fprintf(stderr, "tokensvc: invalid configuration:\n%v", indent(err))
+		if _, set := os.LookupEnv("TOKENSVC_DEV"); !cfg.Dev && !set {
+			// Most often a newcomer who only moved the port.
+			fmt.Fprintln(stderr, "tokensvc: any TOKENSVC_* setting turns dev mode off; to try it with generated keys and in-memory sessions, add TOKENSVC_DEV=true")
+		}
 		return 1
 	}
 	log, stopLog, err := newLogger(cfg)

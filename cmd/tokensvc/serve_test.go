@@ -103,6 +103,19 @@ func TestServeReportsEveryConfigProblem(t *testing.T) {
 	}
 }
 
+// TestServeHintsAtDevMode: a newcomer who only moves the port leaves dev
+// mode; the refusal says how to get it back, unless dev mode was set either
+// way on purpose.
+func TestServeHintsAtDevMode(t *testing.T) {
+	const hint = "add TOKENSVC_DEV=true"
+	if stderr := serveRefused(t, map[string]string{}); !strings.Contains(stderr, hint) {
+		t.Errorf("only TOKENSVC_ADDR set: no hint at dev mode:\n%s", stderr)
+	}
+	if stderr := serveRefused(t, map[string]string{"TOKENSVC_DEV": "false"}); strings.Contains(stderr, hint) {
+		t.Errorf("TOKENSVC_DEV=false: hints at dev mode anyway:\n%s", stderr)
+	}
+}
+
 // TestServeRefusesAnUnknownSetting: a misspelt TOKENSVC_* variable stops
 // the start (exit 1, its name on stderr, its value not), where it would
 // otherwise leave the setting at its default without a word.
