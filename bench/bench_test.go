@@ -66,6 +66,13 @@ func TestSmoke(t *testing.T) {
 	} else if s := rep.storms[0]; s.ok != s.n || s.sigs != 1 {
 		t.Logf("storm: %d/%d ok, %.0f signatures: %s", s.ok, s.n, s.sigs, s.errorText)
 	}
+	// The allocation and footprint targets come from the benchmarks the
+	// harness runs itself.
+	for _, tg := range rep.microTargets() {
+		if !tg.measure {
+			t.Errorf("%s: not measured (benchmark lines: %+v)", tg.name, rep.micro)
+		}
+	}
 	// Quick mode measures one paired round of each ratio target's case:
 	// grants (memory and Redis) and refresh, at 16 connections.
 	if len(rep.pairs) != 3 {

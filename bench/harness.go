@@ -134,6 +134,9 @@ func run(ctx context.Context, o options, stdout, log io.Writer) (rep *report, er
 	if err := h.runCases(ctx, rep); err != nil {
 		return rep, err
 	}
+	if err := h.runMicro(ctx, rep); err != nil {
+		return rep, err
+	}
 	rep.loadAfter = loadAverage()
 	h.procs.stopAll()
 	rep.processes = h.procs.list()

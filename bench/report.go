@@ -22,6 +22,7 @@ type report struct {
 	loadAfter  string
 	results    []*result
 	storms     []stormResult
+	micro      []microResult
 	pairs      []*paired
 	processes  []started
 	targets    []target
@@ -157,7 +158,7 @@ func (rp *report) judge() []target {
 		}
 		ts = append(ts, t1, t2)
 	}
-	return ts
+	return append(ts, rp.microTargets()...)
 }
 
 // clean says every request of r was answered 2xx.
@@ -339,6 +340,10 @@ func (rp *report) table() string {
 		}
 		textTable(&b, stormColumns, rows)
 	}
+	if len(rp.micro) > 0 {
+		b.WriteString("\nin-process benchmarks (go test -bench, pinned to the load core)\n")
+		textTable(&b, microColumns, rp.microRows())
+	}
 	if len(rp.pairs) > 0 {
 		b.WriteString("\npaired rounds (the ratio targets' case and its base back to back)\n")
 		rows = nil
@@ -469,6 +474,14 @@ func (rp *report) markdown() string {
 			for _, row := range pr.rows() {
 				b.WriteString(mdRow(row))
 			}
+		}
+		p("\n")
+	}
+	if len(rp.micro) > 0 {
+		p("### In-process benchmarks\n\nThe allocation and memory targets are Go benchmarks, not load: each test binary (`go test -c`) runs pinned to the load generator's core once the load cases are done, and its output is read with `golang.org/x/perf/benchfmt`. `BenchmarkPostGrants` is one `POST /grants` through the whole router with the access log and metrics on (%s iterations a format); `BenchmarkMemoryStoreFootprint` puts one million live sessions in the memory store and reports the heap they hold.\n\n", microBenches[0].benchtime)
+		b.WriteString(mdHeader(microColumns))
+		for _, row := range rp.microRows() {
+			b.WriteString(mdRow(row))
 		}
 		p("\n")
 	}

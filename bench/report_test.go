@@ -281,3 +281,57 @@ func targetNamed(t *testing.T, rp *report, prefix string) target {
 	t.Fatalf("no target named %q...", prefix)
 	return target{}
 }
+
+// microOutput is what the two benchmarks' test binaries print (go test
+// -bench, GOMAXPROCS 1 as pinned, so no "-N" suffix), with one line from a
+// GOMAXPROCS 2 run to show the suffix is dropped.
+const microOutput = `goos: linux
+goarch: amd64
+pkg: github.com/tokensvc/tokensvc/internal/api
+cpu: AMD EPYC
+BenchmarkPostGrants/cloudcdn         	   20000	      4238 ns/op	    1638 B/op	      12 allocs/op
+BenchmarkPostGrants/akamai-2         	   20000	      4041 ns/op	    1398 B/op	      11 allocs/op
+BenchmarkPostGrants/cloudfront       	   20000	     27616 ns/op	    8423 B/op	      70 allocs/op
+PASS
+pkg: github.com/tokensvc/tokensvc/internal/session
+BenchmarkMemoryStoreFootprint 	       1	 775342135 ns/op	       217.8 bytes/session	459527056 B/op	 2007961 allocs/op
+PASS
+`
+
+// TestMicroTargets: the benchmark lines are read with their units, each
+// format's allocations are judged on their own, and a format with no line
+// is not measured rather than passed.
+func TestMicroTargets(t *testing.T) {
+	ms, err := parseMicro(strings.NewReader(microOutput), "out")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ms) != 4 || ms[1].name != "PostGrants/akamai" || ms[3].values[unitSession] != 217.8 {
+		t.Fatalf("parsed %+v", ms)
+	}
+	rp := &report{micro: ms}
+	rp.compute()
+	for _, c := range []struct{ name, want string }{
+		{"BenchmarkPostGrants/cloudcdn", "PASS"},
+		{"BenchmarkPostGrants/akamai", "PASS"},
+		{"BenchmarkPostGrants/gotipath", "not measured"},
+		{"BenchmarkPostGrants/cloudfront", "FAIL"},
+		{"BenchmarkMemoryStoreFootprint", "PASS"},
+	} {
+		var found bool
+		for _, tg := range rp.targets {
+			if strings.HasPrefix(tg.name, c.name+" ") || strings.HasPrefix(tg.name, c.name+",") {
+				found = true
+				if got := passWord(tg); got != c.want {
+					t.Errorf("%s: %s (%s), want %s", c.name, got, tg.measured, c.want)
+				}
+			}
+		}
+		if !found {
+			t.Errorf("no target for %s", c.name)
+		}
+	}
+	if _, err := parseMicro(strings.NewReader("BenchmarkX 10 oops ns/op\n"), "bad"); err == nil {
+		t.Error("a malformed benchmark line was accepted")
+	}
+}
