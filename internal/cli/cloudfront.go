@@ -31,7 +31,7 @@ func registerCloudFrontKeys(fs *flag.FlagSet, verify bool) *cloudFrontKeys {
 }
 
 // signer reads the one private key and returns a signer. hash is "" (SHA1,
-// or SHA256 for an ECDSA key, the only hash CloudFront pairs ECDSA with),
+// or SHA256 for an ECDSA key, the only hash the signer pairs ECDSA with),
 // "SHA1" or "SHA256".
 func (k *cloudFrontKeys) signer(hash string) (*signing.CloudFront, error) {
 	id, err := requireOne("key-pair-id", k.ids)

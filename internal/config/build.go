@@ -126,8 +126,8 @@ func (c *Config) signer(format string) (signing.Signer, error) {
 	return nil, fmt.Errorf("unknown format %q", format)
 }
 
-// cloudFrontHash picks SHA256 for ECDSA keys (CloudFront pairs ECDSA with
-// SHA-256 only) and SHA1 for RSA, unless configured.
+// cloudFrontHash picks SHA256 for ECDSA keys (the only pair the signer makes
+// for ECDSA, see signing.NewCloudFront) and SHA1 for RSA, unless configured.
 func (c *Config) cloudFrontHash(keys []signing.CloudFrontKey) string {
 	if c.CloudFrontHash != "" {
 		return c.CloudFrontHash

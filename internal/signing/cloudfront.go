@@ -55,7 +55,11 @@ const (
 	// cloudFrontSHA256 is the only Hash-Algorithm value ever written: an
 	// absent value means SHA-1, so SHA-1 credentials carry no such field
 	// ([README]: "With SHA256 the SDK adds CloudFront-Hash-Algorithm=SHA256").
+	// Verify also reads cloudFrontSHA1 spelt out: AWS lists "SHA1" and
+	// "SHA256" as the cookie's values, and aws-sdk-go-v2 writes whichever
+	// hash it signed with, SHA-1 included.
 	cloudFrontSHA256 = "SHA256"
+	cloudFrontSHA1   = "SHA1"
 
 	// Upper bounds on what Verify decodes, so a hostile request cannot make
 	// it base64-decode or JSON-parse megabytes. A 4096-bit RSA signature is
@@ -101,7 +105,7 @@ var (
 	errCloudFrontKeyIDDup     = errors.New("cloudfront: duplicate key id")
 	errCloudFrontNilKey       = errors.New("cloudfront: nil key")
 	errCloudFrontHash         = errors.New(`cloudfront: hash must be "SHA1" or "SHA256"`)
-	errCloudFrontECDSAHash    = errors.New("cloudfront: an ECDSA signing key requires hash SHA256 (CloudFront pairs ECDSA only with SHA-256)")
+	errCloudFrontECDSAHash    = errors.New("cloudfront: an ECDSA signing key requires hash SHA256")
 	errCloudFrontVerifyOnly   = errors.New("cloudfront: verify-only instance has no signing key")
 	errCloudFrontPrefix       = errors.New("cloudfront: grant URL prefix must be an http(s) URL of printable ASCII ending in \"/\", without . or .. segments and without * ? \" \\ or #")
 	errCloudFrontExpires      = errors.New("cloudfront: expiry must be a time after 1970-01-01")
@@ -164,10 +168,12 @@ type cloudFrontPub struct {
 // names its own hash algorithm when it is verified. keys holds 1 to 3 keys
 // with unique ids: keys[0] signs, all of them verify.
 //
-// An ECDSA signing key requires "SHA256": CloudFront accepts ECDSA (P-256)
-// signatures only over SHA-256 ([README] cookie_canned_ecdsa_p256_sha256,
-// [AWS docs]: RSA 2048 or ECDSA 256 keys). Older verification keys may be of
-// either kind whatever hash is configured.
+// An ECDSA signing key requires "SHA256". AWS documents RSA 2048 and ECDSA
+// 256 keys and the hashes SHA1 and SHA256, but not which pairs CloudFront
+// admits; the one ECDSA credential we can check against ([README]
+// cookie_canned_ecdsa_p256_sha256) is over SHA-256, so that is the only pair
+// signed or verified. Older verification keys may be of either kind whatever
+// hash is configured.
 func NewCloudFront(hash string, keys ...CloudFrontKey) (*CloudFront, error) {
 	var h crypto.Hash
 	switch hash {
@@ -1262,8 +1268,8 @@ type cloudFrontCred struct {
 // prefix that was signed.
 //
 // Signatures are verified by crypto/rsa (PKCS#1 v1.5, SHA-1 or SHA-256, as
-// the Hash-Algorithm says: absent is SHA-1, "SHA256" is SHA-256, anything else
-// is Malformed) and crypto/ecdsa (P-256, SHA-256 only, ASN.1 DER). Unlike an
+// the Hash-Algorithm says: absent or "SHA1" is SHA-1, "SHA256" is SHA-256,
+// anything else is Malformed) and crypto/ecdsa (P-256, SHA-256 only, ASN.1 DER). Unlike an
 // HMAC check there is nothing secret to compare in constant time: crypto/rsa
 // compares the signature raised to the public exponent with an encoding of
 // the policy hash, both of which anyone holding the public key can compute,
@@ -1293,10 +1299,13 @@ func (c *CloudFront) Verify(r *Request, now time.Time) error {
 	// Parse.
 	hash := crypto.SHA1
 	if cred.hasHashAlg {
-		if cred.hashAlg != cloudFrontSHA256 {
+		switch cred.hashAlg {
+		case cloudFrontSHA256:
+			hash = crypto.SHA256
+		case cloudFrontSHA1:
+		default:
 			return Malformed
 		}
-		hash = crypto.SHA256
 	}
 	if !cloudFrontValidID(cred.keyID) {
 		return Malformed

@@ -571,6 +571,10 @@ func TestCloudFrontVerifyReasons(t *testing.T) {
 		{name: "ok/grant prefix itself", url: prefix, cookies: grant},
 		{name: "ok/canned exact url", url: inside, cookies: canned},
 		{name: "ok/sha256 grant", url: inside, cookies: sha256Grant},
+		// AWS lists SHA1 and SHA256 as the cookie's values, and
+		// aws-sdk-go-v2 writes SHA1 when it signed with SHA-1.
+		{name: "ok/hash algorithm SHA1 spelled out", url: inside, cookies: cloudFrontWith(grant, cloudFrontCookieHashAlgorithm, "SHA1")},
+		{name: "ok/signed url with Hash-Algorithm=SHA1", url: cannedURL + "&Hash-Algorithm=SHA1"},
 		{name: "ok/at start", url: inside, cookies: withStart, now: now.Add(time.Minute)},
 		{name: "ok/ip inside cidr", url: inside, cookies: withIP, ip: "198.51.100.200"},
 		{name: "ok/ipv4-mapped client inside cidr", url: inside, cookies: withIP, ip: "::ffff:198.51.100.7"},
@@ -624,7 +628,8 @@ func TestCloudFrontVerifyReasons(t *testing.T) {
 		{name: "malformed/policy ip without mask", url: inside, cookies: polRaw(`{"Statement":[{"Resource":"*","Condition":{"DateLessThan":{"AWS:EpochTime":` + endText + `},"IpAddress":{"AWS:SourceIp":"198.51.100.7"}}}]}`)},
 		{name: "malformed/policy trailing data", url: inside, cookies: polRaw(validPolicy + `{}`)},
 		{name: "malformed/policy invalid utf-8", url: inside, cookies: polRaw(strings.Replace(validPolicy, "guest", "gu\xffst", 1))},
-		{name: "malformed/hash algorithm SHA1 spelled out", url: inside, cookies: cloudFrontWith(grant, cloudFrontCookieHashAlgorithm, "SHA1")},
+		{name: "bad_signature/sha256 grant said to be SHA1", url: inside, cookies: cloudFrontWith(sha256Grant, cloudFrontCookieHashAlgorithm, "SHA1")},
+		{name: "malformed/hash algorithm SHA-1 with a hyphen", url: inside, cookies: cloudFrontWith(grant, cloudFrontCookieHashAlgorithm, "SHA-1")},
 		{name: "malformed/hash algorithm lower case", url: inside, cookies: cloudFrontWith(sha256Grant, cloudFrontCookieHashAlgorithm, "sha256")},
 		{name: "malformed/hash algorithm empty", url: inside, cookies: cloudFrontWith(sha256Grant, cloudFrontCookieHashAlgorithm, "")},
 		{name: "malformed/signed url without Key-Pair-Id", url: strings.Replace(cannedURL, "&Key-Pair-Id="+cloudFrontTestIDA, "", 1)},
