@@ -102,6 +102,21 @@ func TestCORS(t *testing.T) {
 	if !strings.Contains(resp.Header.Get("Vary"), "Origin") {
 		t.Errorf("Vary does not name Origin: %q", resp.Header.Get("Vary"))
 	}
+	// A second Origin header (a browser sends one; a proxy merging headers
+	// might send two) is refused, never echoed with credentials allowed.
+	for _, method := range []string{http.MethodOptions, http.MethodPost} {
+		req := httptest.NewRequest(method, "http://tokensvc.internal/refresh", nil)
+		req.Header["Origin"] = []string{origin, "https://evil.example"}
+		req.Header.Set("Access-Control-Request-Method", "POST")
+		req.Header.Set("Cookie", "tokensvc_session="+b.cookies["tokensvc_session"])
+		resp := h.do(req)
+		if body := readBody(resp); resp.StatusCode != http.StatusForbidden || !strings.Contains(body, `"code":"forbidden_origin"`) {
+			t.Errorf("%s with two Origin headers: %d %s", method, resp.StatusCode, body)
+		}
+		if v := resp.Header.Values("Access-Control-Allow-Origin"); len(v) != 0 {
+			t.Errorf("%s with two Origin headers: Access-Control-Allow-Origin %q", method, v)
+		}
+	}
 }
 
 // failingStore fails every call, as an unreachable Redis does.

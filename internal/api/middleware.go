@@ -215,11 +215,14 @@ func (a *API) recoverer(next http.Handler) http.Handler {
 // checkOrigin is the CSRF defence of the browser routes: a browser always
 // sends Origin on a cross-site POST (and on preflights), so a request whose
 // Origin is missing or not listed is refused before it touches a session.
+// So is one with more than one Origin header: a browser sends one, and the
+// CORS layer would echo every value into Access-Control-Allow-Origin, the
+// unchecked ones too.
 func (a *API) checkOrigin(next http.Handler) http.Handler {
 	allowed := slices.Clone(a.opt.AllowedOrigins)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		origin := header(r.Header, "Origin")
-		if origin == "" || !slices.Contains(allowed, origin) {
+		if origin == "" || len(r.Header["Origin"]) != 1 || !slices.Contains(allowed, origin) {
 			a.render(w, r, errForbiddenOrigin())
 			return
 		}
