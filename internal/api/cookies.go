@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -64,10 +65,49 @@ func parseSessionValue(v string) (tier byte, ok bool) {
 }
 
 // sessionCookie returns the request's tokensvc session cookie value, if it
-// carries a well-formed one. It scans the Cookie headers in place (net/http's
-// parser allocates every cookie on this hot path) and takes the first
-// well-formed value of the name, as a browser sends the most specific first.
+// carries a well-formed one: the first, as a browser sends the most specific
+// first. The routes that use a session (refresh, touch) take that one; the
+// routes that end sessions take them all (sessionCookieValues).
 func (a *API) sessionCookie(r *http.Request) (value string, tier byte, ok bool) {
+	a.scanSessionCookies(r, func(v string, t byte) bool {
+		value, tier, ok = v, t, true
+		return false
+	})
+	return value, tier, ok
+}
+
+// maxSessionCookies bounds how many session cookie values one request ends.
+// A browser holds one, two while a cookie Domain setting changes over; more
+// is somebody else's doing (another subdomain under a shared cookie Domain
+// can plant its own value, with a longer Path so that it is sent first).
+// The bound keeps one request from costing the store more than a few calls.
+const maxSessionCookies = 8
+
+// sessionCookieValues appends to ids the distinct well-formed session cookie
+// values of r, in the order sent, at most maxSessionCookies of them; more
+// says some were left out. Logout, revoke and a grant's replacement end them
+// all: ending only the first would let a planted value shield the browser's
+// real session from its logout.
+func (a *API) sessionCookieValues(ids []string, r *http.Request) (_ []string, more bool) {
+	a.scanSessionCookies(r, func(v string, _ byte) bool {
+		if slices.Contains(ids, v) {
+			return true
+		}
+		if len(ids) == maxSessionCookies {
+			more = true
+			return false
+		}
+		ids = append(ids, v)
+		return true
+	})
+	return ids, more
+}
+
+// scanSessionCookies calls yield with each well-formed value of the session
+// cookie in r's Cookie headers, in order, until yield returns false. It
+// scans the headers in place: net/http's parser allocates every cookie, and
+// this is on the hot path of every grant and refresh.
+func (a *API) scanSessionCookies(r *http.Request, yield func(value string, tier byte) bool) {
 	name := a.opt.Cookie.SessionName
 	for _, line := range r.Header["Cookie"] {
 		for line != "" {
@@ -78,12 +118,11 @@ func (a *API) sessionCookie(r *http.Request) (value string, tier byte, ok bool) 
 			if !found || n != name {
 				continue
 			}
-			if t, ok := parseSessionValue(v); ok {
-				return v, t, true
+			if t, ok := parseSessionValue(v); ok && !yield(v, t) {
+				return
 			}
 		}
 	}
-	return "", 0, false
 }
 
 // appendSetCookie appends one Set-Cookie header value: the deployment's

@@ -120,12 +120,11 @@ func (a *API) postGrants(w http.ResponseWriter, r *http.Request) {
 	// A grant replaces the browser's current session when the backend
 	// forwards it: a new id on every privilege change, the old one revoked
 	// (reference/000 "cookie stomp": the same cookie names are overwritten).
-	if prev, _, ok := a.sessionCookie(r); ok && prev != id {
-		// A failure is logged, not returned: the grant's own answer does
-		// not depend on it, and the old session still ends on its own.
-		if err := a.revoke(r.Context(), prev, "role_change"); err != nil {
-			a.log.Warn("revoke failed", zap.String("request_id", requestID(w)), zap.String("reason", "role_change"), zap.Error(err))
-		}
+	// Every value the browser sent is ended (see sessionCookieValues).
+	// A failure is logged, not returned: the grant's own answer does not
+	// depend on it, and the old session still ends on its own.
+	if _, err := a.revokeAll(w, r, "role_change"); err != nil {
+		a.log.Warn("revoke failed", zap.String("request_id", requestID(w)), zap.String("reason", "role_change"), zap.Error(err))
 	}
 
 	h := w.Header()

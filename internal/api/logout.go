@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/go-chi/chi/v5"
+	"go.uber.org/zap"
 
 	"github.com/tokensvc/tokensvc/internal/policy"
 )
@@ -21,28 +22,41 @@ type revokeResponse struct {
 // that a retry can still end the session everywhere: a 204 then would have
 // said "logged out" while the session lived on in the store.
 func (a *API) postLogout(w http.ResponseWriter, r *http.Request) {
-	if id, _, ok := a.sessionCookie(r); ok {
-		if err := a.revoke(r.Context(), id, "logout"); err != nil {
-			a.clearCDNCookies(w.Header())
-			a.render(w, r, err)
-			return
-		}
+	if _, err := a.revokeAll(w, r, "logout"); err != nil {
+		a.clearCDNCookies(w.Header())
+		a.render(w, r, err)
+		return
 	}
 	a.clearCookies(w.Header())
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// revokeAll revokes every session cookie value r carries (see
+// sessionCookieValues) and returns how many; it stops at the first store
+// failure.
+func (a *API) revokeAll(w http.ResponseWriter, r *http.Request, reason string) (int, error) {
+	var buf [maxSessionCookies]string
+	ids, more := a.sessionCookieValues(buf[:0], r)
+	if more {
+		a.log.Warn("more session cookies than are revoked at once", zap.String("request_id", requestID(w)),
+			zap.String("reason", reason), zap.Int("revoked", len(ids)))
+	}
+	for i, id := range ids {
+		if err := a.revoke(r.Context(), id, reason); err != nil {
+			return i, err
+		}
+	}
+	return len(ids), nil
 }
 
 // postRevoke revokes the session of the browser whose Cookie header the
 // backend forwards, and answers with the Set-Cookie headers that clear it,
 // for the backend to relay.
 func (a *API) postRevoke(w http.ResponseWriter, r *http.Request) {
-	n := 0
-	if id, _, ok := a.sessionCookie(r); ok {
-		if err := a.revoke(r.Context(), id, "revoke"); err != nil {
-			a.render(w, r, err)
-			return
-		}
-		n = 1
+	n, err := a.revokeAll(w, r, "revoke")
+	if err != nil {
+		a.render(w, r, err)
+		return
 	}
 	a.clearCookies(w.Header())
 	writeJSON(w, http.StatusOK, revokeResponse{Revoked: n})

@@ -3,12 +3,15 @@ package api_test
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/tokensvc/tokensvc/internal/api"
 	"github.com/tokensvc/tokensvc/internal/signing"
 )
 
@@ -290,6 +293,81 @@ func TestLogout(t *testing.T) {
 		wantProblem(t, h.browserPost(b, "/refresh"), http.StatusUnauthorized, "no_session")
 		// A replayed session cookie is revoked server-side.
 		wantProblem(t, h.browserPost(stolen, "/refresh"), http.StatusUnauthorized, "login_required")
+	})
+}
+
+// TestEndingRoutesEndEverySessionCookie: under a shared cookie Domain another
+// subdomain can plant its own session value with a longer Path, which the
+// browser sends first. Logout, revoke and a grant's replacement end every
+// value the request carries, so the planted one cannot shield the real
+// session; a request with more values than api.MaxSessionCookies ends the
+// first ones and logs a warning.
+func TestEndingRoutesEndEverySessionCookie(t *testing.T) {
+	forEach(t, func(t *testing.T, h *harness) {
+		session := func(role, subject string) string {
+			b := newBrowser()
+			h.grant(b, role, subject)
+			return b.cookies["tokensvc_session"]
+		}
+		live := func(id string) bool {
+			resp := h.browserPost(&browser{cookies: map[string]string{"tokensvc_session": id}}, "/refresh")
+			readBody(resp)
+			return resp.StatusCode == http.StatusOK
+		}
+		ending := []struct {
+			name    string
+			request func(cookie string) *http.Request
+			status  int
+		}{
+			{"logout", func(cookie string) *http.Request {
+				req := httptest.NewRequest(http.MethodPost, "http://tokensvc.internal/logout", nil)
+				req.Header.Set("Origin", origin)
+				req.Header.Set("Cookie", cookie)
+				return req
+			}, http.StatusNoContent},
+			{"revoke", func(cookie string) *http.Request {
+				req := h.backendReq(http.MethodPost, "/sessions/revoke", "")
+				req.Header.Set("Cookie", cookie)
+				return req
+			}, http.StatusOK},
+			{"grant", func(cookie string) *http.Request {
+				req := h.backendReq(http.MethodPost, "/grants", `{"role":"GUEST_NEW","subject":"guest_next"}`)
+				req.Header.Set("Cookie", cookie)
+				return req
+			}, http.StatusCreated},
+		}
+		for _, e := range ending {
+			planted, real := session("GUEST_NEW", "guest_attacker"), session("LOGGED_IN", "user_victim")
+			// Two headers, as HTTP/2 sends them, and the real value twice.
+			req := e.request("tokensvc_session=" + planted + "; other=1")
+			req.Header.Add("Cookie", "tokensvc_session="+real+"; tokensvc_session="+real)
+			resp := h.do(req)
+			body := readBody(resp)
+			if resp.StatusCode != e.status {
+				t.Fatalf("%s: %d %s", e.name, resp.StatusCode, body)
+			}
+			if live(planted) || live(real) {
+				t.Errorf("%s: planted session live %v, real session live %v; want both ended", e.name, live(planted), live(real))
+			}
+			if e.name == "revoke" && !strings.Contains(body, `"revoked":2`) {
+				t.Errorf("revoke: %s, want 2 revoked", body)
+			}
+		}
+
+		var ids []string
+		for i := range api.MaxSessionCookies + 1 {
+			ids = append(ids, session("GUEST_NEW", fmt.Sprintf("guest_%d", i)))
+		}
+		resp := h.do(ending[1].request("tokensvc_session=" + strings.Join(ids, "; tokensvc_session=")))
+		if body := readBody(resp); !strings.Contains(body, fmt.Sprintf(`"revoked":%d`, api.MaxSessionCookies)) {
+			t.Errorf("revoke of %d values: %s, want %d revoked", len(ids), body, api.MaxSessionCookies)
+		}
+		if live(ids[0]) || !live(ids[api.MaxSessionCookies]) {
+			t.Errorf("first value live %v, value past the bound live %v; want false, true", live(ids[0]), live(ids[api.MaxSessionCookies]))
+		}
+		if !strings.Contains(h.logs.String(), "more session cookies than are revoked at once") {
+			t.Error("no warning for the values left out")
+		}
 	})
 }
 
