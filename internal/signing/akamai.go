@@ -436,6 +436,16 @@ const akamaiLowerHex = "0123456789abcdef"
 // * -> %2a, with every escape in lower case. So exactly A-Z a-z 0-9 - _ . ! ( )
 // stay, and space is %20 (vector url_escape_early_special_chars). Go's
 // url.QueryEscape differs: '+' for space, '~' kept, "!()" escaped.
+//
+// This is the Node library's escaping (akamai/EdgeAuth-Token-Node, which made
+// the vectors). Akamai's other libraries escape the same fields (ip, id,
+// data, url; never the ACL, except Java) but with their language's own
+// function, and disagree on six bytes: Python's quote_plus, Ruby's
+// CGI.escape and Java's URLEncoder write space as '+'; Python keeps '~';
+// Python and Java escape "!()"; Java keeps '*'. Akamai documents no single
+// rule for the edge. A token only matches one made by another library when
+// its escaped values hold none of space ~ ! ( ) *; tokensvc's own values
+// (ACLs, prefixes of checked subjects) never need escaping.
 func akamaiAppendEscape[T string | []byte](dst []byte, s T) []byte {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
