@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -142,7 +143,9 @@ func onEdgeHost(h http.Handler, cdnBaseURL string) http.Handler {
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		host, port, err := net.SplitHostPort(r.Host)
-		if err != nil || !strings.EqualFold(host, "localhost") {
+		// The port goes into the Location: digits only (net/http lets
+		// a Host of "localhost:80x" through, and SplitHostPort too).
+		if _, perr := strconv.ParseUint(port, 10, 16); err != nil || perr != nil || !strings.EqualFold(host, "localhost") {
 			h.ServeHTTP(w, r)
 			return
 		}

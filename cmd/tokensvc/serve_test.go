@@ -83,6 +83,18 @@ func TestReadmeDevFlow(t *testing.T) {
 	if want := "http://127.0.0.1:" + u.Port() + "/demo?x=1"; lresp.StatusCode != http.StatusTemporaryRedirect || lresp.Header.Get("Location") != want {
 		t.Errorf("demo at localhost: %d to %q, want 307 to %q", lresp.StatusCode, lresp.Header.Get("Location"), want)
 	}
+	// A Host whose "port" is not a number (net/http lets "80x" through) is
+	// served, never redirected.
+	odd, _ := http.NewRequest(http.MethodGet, svc.URL+"/demo", nil)
+	odd.Host = "localhost:80x"
+	oresp, err := http.DefaultTransport.RoundTrip(odd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	oresp.Body.Close()
+	if loc := oresp.Header.Get("Location"); loc != "" {
+		t.Errorf("Host %q redirected to %q", odd.Host, loc)
+	}
 }
 
 // TestServeReportsEveryConfigProblem: a broken configuration lists every
