@@ -87,19 +87,30 @@ const maxSessionCookies = 8
 // values of r, in the order sent, at most maxSessionCookies of them; more
 // says some were left out. Logout, revoke and a grant's replacement end them
 // all: ending only the first would let a planted value shield the browser's
-// real session from its logout.
+// real session from its logout. Past the bound it keeps the first half and
+// the last half: a browser sends the most specific Path first, so planted
+// values come first and the real Path=/ cookie last, and planting more
+// values must not push the real one out.
 func (a *API) sessionCookieValues(ids []string, r *http.Request) (_ []string, more bool) {
+	const half = maxSessionCookies / 2
+	var tail [half]string // ring of the latest values past the first half
+	nTail := 0            // values that went into the ring
 	a.scanSessionCookies(r, func(v string, _ byte) bool {
-		if slices.Contains(ids, v) {
+		if slices.Contains(ids, v) || slices.Contains(tail[:min(nTail, half)], v) {
 			return true
 		}
-		if len(ids) == maxSessionCookies {
-			more = true
-			return false
+		if len(ids) < half {
+			ids = append(ids, v)
+			return true
 		}
-		ids = append(ids, v)
+		tail[nTail%half] = v
+		nTail++
 		return true
 	})
+	more = nTail > half
+	for i := max(0, nTail-half); i < nTail; i++ {
+		ids = append(ids, tail[i%half])
+	}
 	return ids, more
 }
 

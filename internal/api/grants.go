@@ -151,13 +151,8 @@ func (a *API) grantFailed(role, outcome string) {
 	}
 }
 
-// revoke deletes the session id, forgets its cookies and counts the
-// revocation under reason.
-func (a *API) revoke(ctx context.Context, id, reason string) error {
+// revoke deletes the session id and forgets its cookies.
+func (a *API) revoke(ctx context.Context, id string) error {
 	a.issuer.forget(id)
-	if err := a.store.Delete(ctx, id); err != nil {
-		return err
-	}
-	a.metrics.inc1(a.metrics.revocations, reason)
-	return nil
+	return a.store.Delete(ctx, id)
 }

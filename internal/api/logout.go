@@ -33,7 +33,9 @@ func (a *API) postLogout(w http.ResponseWriter, r *http.Request) {
 
 // revokeAll revokes every session cookie value r carries (see
 // sessionCookieValues) and returns how many; it stops at the first store
-// failure.
+// failure. The revocation counts once under reason, however many values
+// the request held: the store cannot tell a live id from a planted or
+// forgotten one.
 func (a *API) revokeAll(w http.ResponseWriter, r *http.Request, reason string) (int, error) {
 	var buf [maxSessionCookies]string
 	ids, more := a.sessionCookieValues(buf[:0], r)
@@ -42,9 +44,15 @@ func (a *API) revokeAll(w http.ResponseWriter, r *http.Request, reason string) (
 			zap.String("reason", reason), zap.Int("revoked", len(ids)))
 	}
 	for i, id := range ids {
-		if err := a.revoke(r.Context(), id, reason); err != nil {
+		if err := a.revoke(r.Context(), id); err != nil {
+			if i > 0 {
+				a.metrics.inc1(a.metrics.revocations, reason)
+			}
 			return i, err
 		}
+	}
+	if len(ids) > 0 {
+		a.metrics.inc1(a.metrics.revocations, reason)
 	}
 	return len(ids), nil
 }

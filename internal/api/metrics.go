@@ -69,7 +69,7 @@ func newMetrics(reg prometheus.Registerer, signers []signing.Signer) (*metrics, 
 		}, []string{"backend", "op"}),
 		revocations: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "tokensvc_session_revocations_total",
-			Help: "Sessions revoked, by reason (logout, revoke, subject, role_change).",
+			Help: "Session revocations by reason: logout, revoke and role_change count one a request that carried a session cookie (however many values it held), subject counts the sessions it ended.",
 		}, []string{"reason"}),
 		verifications: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "tokensvc_verifications_total",

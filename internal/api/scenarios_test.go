@@ -337,33 +337,46 @@ func TestEndingRoutesEndEverySessionCookie(t *testing.T) {
 			}, http.StatusCreated},
 		}
 		for _, e := range ending {
-			planted, real := session("GUEST_NEW", "guest_attacker"), session("LOGGED_IN", "user_victim")
+			planted, victim := session("GUEST_NEW", "guest_attacker"), session("LOGGED_IN", "user_victim")
 			// Two headers, as HTTP/2 sends them, and the real value twice.
 			req := e.request("tokensvc_session=" + planted + "; other=1")
-			req.Header.Add("Cookie", "tokensvc_session="+real+"; tokensvc_session="+real)
+			req.Header.Add("Cookie", "tokensvc_session="+victim+"; tokensvc_session="+victim)
 			resp := h.do(req)
 			body := readBody(resp)
 			if resp.StatusCode != e.status {
 				t.Fatalf("%s: %d %s", e.name, resp.StatusCode, body)
 			}
-			if live(planted) || live(real) {
-				t.Errorf("%s: planted session live %v, real session live %v; want both ended", e.name, live(planted), live(real))
+			if live(planted) || live(victim) {
+				t.Errorf("%s: planted session live %v, real session live %v; want both ended", e.name, live(planted), live(victim))
 			}
 			if e.name == "revoke" && !strings.Contains(body, `"revoked":2`) {
 				t.Errorf("revoke: %s, want 2 revoked", body)
 			}
 		}
 
+		// Past the bound the first and the last values are ended: planted
+		// values come first (longer Paths), the real Path=/ cookie last,
+		// so planting more of them cannot push the real one out.
 		var ids []string
-		for i := range api.MaxSessionCookies + 1 {
+		for i := range api.MaxSessionCookies + 2 {
 			ids = append(ids, session("GUEST_NEW", fmt.Sprintf("guest_%d", i)))
 		}
+		victim := session("LOGGED_IN", "user_victim")
+		ids = append(ids, victim)
+		before := h.counterSum("tokensvc_session_revocations_total", map[string]string{"reason": "revoke"})
 		resp := h.do(ending[1].request("tokensvc_session=" + strings.Join(ids, "; tokensvc_session=")))
 		if body := readBody(resp); !strings.Contains(body, fmt.Sprintf(`"revoked":%d`, api.MaxSessionCookies)) {
 			t.Errorf("revoke of %d values: %s, want %d revoked", len(ids), body, api.MaxSessionCookies)
 		}
-		if live(ids[0]) || !live(ids[api.MaxSessionCookies]) {
-			t.Errorf("first value live %v, value past the bound live %v; want false, true", live(ids[0]), live(ids[api.MaxSessionCookies]))
+		half := api.MaxSessionCookies / 2
+		for i, id := range ids {
+			ended := i < half || i >= len(ids)-half
+			if live(id) == ended {
+				t.Errorf("value %d of %d: live %v, want ended %v", i, len(ids), live(id), ended)
+			}
+		}
+		if got := h.counterSum("tokensvc_session_revocations_total", map[string]string{"reason": "revoke"}) - before; got != 1 {
+			t.Errorf("revocations counted %v for one request, want 1", got)
 		}
 		if !strings.Contains(h.logs.String(), "more session cookies than are revoked at once") {
 			t.Error("no warning for the values left out")
