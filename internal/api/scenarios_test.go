@@ -301,7 +301,7 @@ func TestLogout(t *testing.T) {
 // browser sends first. Logout, revoke and a grant's replacement end every
 // value the request carries, so the planted one cannot shield the real
 // session; a request with more values than api.MaxSessionCookies ends the
-// first ones and logs a warning.
+// first and the last half of them, counts one revocation and logs a warning.
 func TestEndingRoutesEndEverySessionCookie(t *testing.T) {
 	forEach(t, func(t *testing.T, h *harness) {
 		session := func(role, subject string) string {
