@@ -10,7 +10,6 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -119,7 +118,7 @@ func startDev(ctx context.Context, cfg *config.Config, log *zap.Logger, a http.H
 	demo := demoapp.New(demoapp.Options{
 		TokensvcURL: "http://" + apiAddr, APIToken: token, MediaURL: cfg.CDNBaseURL, Log: log.Named("demo"),
 	})
-	page := onEdgeHost(demo, cfg.CDNBaseURL)
+	page := onEdgeHost(demo, cfg.CDNBaseURL, apiAddr)
 	mux := http.NewServeMux()
 	mux.Handle("/demo", page)
 	mux.Handle("/demo/", page)
@@ -132,24 +131,29 @@ func startDev(ctx context.Context, cfg *config.Config, log *zap.Logger, a http.H
 	return mux, nil
 }
 
-// onEdgeHost sends a demo page opened at localhost to the same port on the
-// dev edge's host (127.0.0.1). The page's cookies are host-only: set for
-// localhost, the browser would never send them to the edge at 127.0.0.1,
-// and no photo would load.
-func onEdgeHost(h http.Handler, cdnBaseURL string) http.Handler {
+// onEdgeHost sends a demo page opened at localhost to the same listener
+// under the dev edge's host (127.0.0.1). The page's cookies are host-only:
+// set for localhost, the browser would never send them to the edge at
+// 127.0.0.1, and no photo would load. It redirects only where the API's own
+// listener (listenAddr) is at the edge's host, so the target always
+// answers; the Host header's port is never used.
+func onEdgeHost(h http.Handler, cdnBaseURL, listenAddr string) http.Handler {
 	u, err := url.Parse(cdnBaseURL)
-	if err != nil || u.Hostname() == "localhost" {
+	lhost, lport, lerr := net.SplitHostPort(listenAddr)
+	if err != nil || lerr != nil || lhost != u.Hostname() || lhost == "localhost" {
 		return h
 	}
+	target := "http://" + net.JoinHostPort(lhost, lport)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		host, port, err := net.SplitHostPort(r.Host)
-		// The port goes into the Location: digits only (net/http lets
-		// a Host of "localhost:80x" through, and SplitHostPort too).
-		if _, perr := strconv.ParseUint(port, 10, 16); err != nil || perr != nil || !strings.EqualFold(host, "localhost") {
+		host := r.Host
+		if hh, _, err := net.SplitHostPort(host); err == nil {
+			host = hh
+		}
+		if !strings.EqualFold(host, "localhost") {
 			h.ServeHTTP(w, r)
 			return
 		}
-		http.Redirect(w, r, "http://"+net.JoinHostPort(u.Hostname(), port)+r.URL.RequestURI(), http.StatusTemporaryRedirect)
+		http.Redirect(w, r, target+r.URL.RequestURI(), http.StatusTemporaryRedirect)
 	})
 }
 

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"os/exec"
@@ -83,17 +84,33 @@ func TestReadmeDevFlow(t *testing.T) {
 	if want := "http://127.0.0.1:" + u.Port() + "/demo?x=1"; lresp.StatusCode != http.StatusTemporaryRedirect || lresp.Header.Get("Location") != want {
 		t.Errorf("demo at localhost: %d to %q, want 307 to %q", lresp.StatusCode, lresp.Header.Get("Location"), want)
 	}
-	// A Host whose "port" is not a number (net/http lets "80x" through) is
-	// served, never redirected.
-	odd, _ := http.NewRequest(http.MethodGet, svc.URL+"/demo", nil)
-	odd.Host = "localhost:80x"
-	oresp, err := http.DefaultTransport.RoundTrip(odd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	oresp.Body.Close()
-	if loc := oresp.Header.Get("Location"); loc != "" {
-		t.Errorf("Host %q redirected to %q", odd.Host, loc)
+}
+
+// TestOnEdgeHost: the demo page opened at localhost is sent to the API's own
+// listener under the edge's host, and only when that listener is there.
+func TestOnEdgeHost(t *testing.T) {
+	page := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusOK) })
+	for _, c := range []struct {
+		name, cdn, listen, host, want string // want "": served, no redirect
+	}{
+		{"localhost to the edge's host", "http://127.0.0.1:8081", "127.0.0.1:8080", "localhost:8080", "http://127.0.0.1:8080/demo?x=1"},
+		{"host without a port", "http://127.0.0.1:8081", "127.0.0.1:8080", "LOCALHOST", "http://127.0.0.1:8080/demo?x=1"},
+		{"the Host's port is not used", "http://127.0.0.1:8081", "127.0.0.1:8080", "localhost:80x", "http://127.0.0.1:8080/demo?x=1"},
+		{"already at the edge's host", "http://127.0.0.1:8081", "127.0.0.1:8080", "127.0.0.1:8080", ""},
+		{"listener on ::1: 127.0.0.1 would not answer", "http://127.0.0.1:8081", "[::1]:8080", "localhost:8080", ""},
+		{"listener on every address", "http://127.0.0.1:8081", "0.0.0.0:8080", "localhost:8080", ""},
+		{"edge elsewhere", "http://cdn.test:8081", "127.0.0.1:8080", "localhost:8080", ""},
+		{"edge at localhost", "http://localhost:8081", "127.0.0.1:8080", "localhost:8080", ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			req := httptest.NewRequest(http.MethodGet, "/demo?x=1", nil)
+			req.Host = c.host
+			rec := httptest.NewRecorder()
+			onEdgeHost(page, c.cdn, c.listen).ServeHTTP(rec, req)
+			if loc := rec.Header().Get("Location"); loc != c.want || (c.want != "" && rec.Code != http.StatusTemporaryRedirect) {
+				t.Errorf("%d to %q, want %q", rec.Code, loc, c.want)
+			}
+		})
 	}
 }
 
