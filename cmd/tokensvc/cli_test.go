@@ -955,6 +955,24 @@ func TestCLIBadInput(t *testing.T) {
 	}
 }
 
+// TestCLIEdgeChecksTheBaseURL: without --public-url, the edge takes
+// TOKENSVC_CDN_BASE_URL, and refuses a spelling the browser never sends,
+// as serve does.
+func TestCLIEdgeChecksTheBaseURL(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, testenv.Binary(t), "edge", "--root", t.TempDir(), "--listen", "127.0.0.1:0")
+	cmd.Env = append(slices.Clone(childEnv), "TOKENSVC_DEV=true", "TOKENSVC_DEV_DIR="+filepath.Join(t.TempDir(), "dev"),
+		"TOKENSVC_CDN_BASE_URL=https://CDN.example.com:443")
+	var errb bytes.Buffer
+	cmd.Stderr = &errb
+	err := cmd.Run()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 2 || !strings.Contains(errb.String(), "TOKENSVC_CDN_BASE_URL") {
+		t.Errorf("edge with TOKENSVC_CDN_BASE_URL=https://CDN.example.com:443: %v, stderr %q; want exit 2 naming it", err, errb.String())
+	}
+}
+
 // TestCLIHelp: -h prints the flags and exits 0.
 func TestCLIHelp(t *testing.T) {
 	for _, args := range [][]string{

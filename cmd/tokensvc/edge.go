@@ -51,8 +51,6 @@ func edgeCmd(args []string, stderr io.Writer) int {
 	if (*root == "") == (*origin == "") {
 		return fail("give exactly one of --root and --origin")
 	}
-	// The same rule as TOKENSVC_CDN_BASE_URL: the URL the signed cookies
-	// name, spelt as a browser sends it.
 	if *public != "" && !api.ValidOrigin(strings.TrimSuffix(*public, "/")) {
 		return fail("--public-url %q must be scheme://host[:port] as a browser writes it (lower case, no default port, no path)", *public)
 	}
@@ -74,8 +72,15 @@ func edgeCmd(args []string, stderr io.Writer) int {
 		return fail("%v", err)
 	}
 	o := edge.Options{Verifier: v, PublicURL: cfg.CDNBaseURL}
+	from := "TOKENSVC_CDN_BASE_URL"
 	if *public != "" {
-		o.PublicURL = *public
+		o.PublicURL, from = *public, "--public-url"
+	}
+	// The rule serve applies to TOKENSVC_CDN_BASE_URL: the URL the signed
+	// cookies name, spelt as a browser sends it. The flag was checked
+	// before any setup; the variable is checked here, as serve does.
+	if !api.ValidOrigin(strings.TrimSuffix(o.PublicURL, "/")) {
+		return fail("%s %q must be scheme://host[:port] as a browser writes it (lower case, no default port, no path)", from, o.PublicURL)
 	}
 	if *root != "" {
 		if st, err := os.Stat(*root); err != nil || !st.IsDir() {
