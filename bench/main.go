@@ -59,7 +59,7 @@ func parseFlags(args []string) (options, error) {
 	fs.IntVar(&o.serverCore, "server-core", 0, "core the servers (and redis-server) are pinned to")
 	fs.IntVar(&o.loadCore, "load-core", 1, "core the load generators (and the harness) are pinned to")
 	fs.BoolVar(&o.pinSelf, "pin-self", true, "pin the harness's own process to the load core")
-	fs.StringVar(&o.cases, "cases", "", "run only the cases whose name matches this `regexp` (the floors always run), e.g. 're-sign|storm'")
+	fs.StringVar(&o.cases, "cases", "", "run only the cases whose name matches this `regexp` (the floors always run), e.g. 're-sign|storm'; 'benchmarks' names the in-process benchmarks")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}

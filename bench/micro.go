@@ -71,6 +71,7 @@ func (h *harness) runMicro(ctx context.Context, rep *report) error {
 		cmd := exec.CommandContext(ctx, "taskset", "-c", strconv.Itoa(h.o.loadCore), bin,
 			"-test.run", "^$", "-test.bench", mb.bench, "-test.benchmem", "-test.benchtime", mb.benchtime, "-test.count", "1")
 		cmd.Dir = filepath.Join(h.root, mb.pkg) // where its tests expect to run
+		cmd.Env = h.childEnv(nil)               // none of the caller's GOGC, GOMAXPROCS, TOKENSVC_*
 		var stderr bytes.Buffer
 		cmd.Stderr = &stderr
 		out, err := cmd.Output()

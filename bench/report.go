@@ -478,7 +478,7 @@ func (rp *report) markdown() string {
 		p("\n")
 	}
 	if len(rp.micro) > 0 {
-		p("### In-process benchmarks\n\nThe allocation and memory targets are Go benchmarks, not load: each test binary (`go test -c`) runs pinned to the load generator's core once the load cases are done, and its output is read with `golang.org/x/perf/benchfmt`. `BenchmarkPostGrants` is one `POST /grants` through the whole router with the access log and metrics on (%s iterations a format); `BenchmarkMemoryStoreFootprint` puts one million live sessions in the memory store and reports the heap they hold.\n\n", microBenches[0].benchtime)
+		p("### In-process benchmarks\n\nThe allocation and memory targets are Go benchmarks, not load: each test binary (`go test -c`) runs pinned to the load generator's core once the load cases are done, and its output is read with `golang.org/x/perf/benchfmt`. `BenchmarkPostGrants` is one `POST /grants` through the whole router with the access log and metrics on (`-test.benchtime %s` a format); `BenchmarkMemoryStoreFootprint` puts one million live sessions in the memory store and reports the heap they hold.\n\n", microBenches[0].benchtime)
 		b.WriteString(mdHeader(microColumns))
 		for _, row := range rp.microRows() {
 			b.WriteString(mdRow(row))

@@ -52,8 +52,8 @@ const (
 	cloudFrontParamKeyPairID     = "Key-Pair-Id"
 	cloudFrontParamHashAlgorithm = "Hash-Algorithm"
 
-	// cloudFrontSHA256 is the only Hash-Algorithm value ever written: an
-	// absent value means SHA-1, so SHA-1 credentials carry no such field
+	// cloudFrontSHA256 is the only Hash-Algorithm value tokensvc writes: an
+	// absent value means SHA-1, so its SHA-1 credentials carry no such field
 	// ([README]: "With SHA256 the SDK adds CloudFront-Hash-Algorithm=SHA256").
 	// Verify also reads cloudFrontSHA1 spelt out: AWS lists "SHA1" and
 	// "SHA256" as the cookie's values, and aws-sdk-go-v2 writes whichever
