@@ -96,15 +96,21 @@ func Load() (*Config, error) {
 	// with a prefix, envconfig falls back to the bare tag name when the
 	// prefixed variable is unset, so REDIS_URL, DEV or ADDR set for some
 	// other program would configure tokensvc behind the operator's back.
+	// Both problems are reported together: an operator who misspelt one
+	// name and mistyped another value fixes both in one go.
+	var errs []error
 	if err := envconfig.Process("", &c); err != nil {
-		return nil, fmt.Errorf("config: %w", redactParse(err))
+		errs = append(errs, redactParse(err))
 	}
 	if unknown := unknownVariables(); len(unknown) > 0 {
 		// A misspelt setting would otherwise be ignored in silence: a
 		// TOKENSVC_COOKIE_DOMIAN leaves every cookie host-only, and the
 		// CDN never sees one. The value is not quoted (it may be a secret).
-		return nil, fmt.Errorf("config: %s %s not a tokensvc setting (the README's configuration table lists them all)",
-			strings.Join(unknown, ", "), plural(len(unknown), "is", "are"))
+		errs = append(errs, fmt.Errorf("%s %s not a tokensvc setting (the README's configuration table lists them all)",
+			strings.Join(unknown, ", "), plural(len(unknown), "is", "are")))
+	}
+	if len(errs) > 0 {
+		return nil, fmt.Errorf("config: %w", errors.Join(errs...))
 	}
 	if !c.Dev && !anyTokensvcVar() {
 		c.Dev = true

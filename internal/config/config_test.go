@@ -126,6 +126,9 @@ func TestLoadRefusesUnknownVariables(t *testing.T) {
 		{env: map[string]string{"TOKENSVC_COOKIE_DOMIAN": "secret-looking-value"}, want: "TOKENSVC_COOKIE_DOMIAN is not a tokensvc setting"},
 		{env: map[string]string{"TOKENSVC_SESSION_STORE": "memory", "TOKENSVC_REDIS_ULR": "redis://:hunter2@r:6379", "TOKENSVC_": ""},
 			want: "TOKENSVC_, TOKENSVC_REDIS_ULR are not a tokensvc setting"},
+		// Reported with a value that does not parse, in one go.
+		{env: map[string]string{"TOKENSVC_COOKIE_DOMIAN": "secret-looking-value", "TOKENSVC_GUEST_NEW_TTL": "secret-looking-20"},
+			want: "TOKENSVC_GUEST_NEW_TTL: cannot parse its value as time.Duration\nTOKENSVC_COOKIE_DOMIAN is not a tokensvc setting"},
 		{env: map[string]string{"TOKENSVC_SKIP_EXTERNAL": "1", "TOKENSVC_SHARED_TESTDATA": "/x", "TOKENSVC_ARTIFACTS": "/y"}, dev: true},
 		{env: map[string]string{"TOKENSVC_SKIP_EXTERNAL": "1", "TOKENSVC_LOG_LEVEL": "warn"}, dev: false},
 	} {
