@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"net/netip"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -130,6 +131,53 @@ func FuzzSessionCookie(f *testing.F) {
 		a.ServeHTTP(rec, req)
 		if rec.Code != http.StatusUnauthorized {
 			t.Fatalf("refresh with an unknown session %q: %d", value, rec.Code)
+		}
+	})
+}
+
+// FuzzSessionCookieValues: for any Cookie headers (one line per header),
+// the values the ending routes revoke are the distinct well-formed session
+// values in the order sent, all of them up to maxSessionCookies, past that
+// the first and the last half; and sessionCookie takes the first of them.
+func FuzzSessionCookieValues(f *testing.F) {
+	v1, _ := newSessionValue(policy.LoggedIn)
+	v2, _ := newSessionValue(policy.GuestNew)
+	f.Add("tokensvc_session=" + v1 + "; a=b; tokensvc_session=" + v2)
+	f.Add("tokensvc_session=" + v2 + "\ntokensvc_session=" + v1 + ";tokensvc_session=" + v2)
+	f.Add(strings.Repeat("tokensvc_session="+v1+"; ", 3) + "tokensvc_session=u.x")
+	var many []string
+	for range maxSessionCookies + 3 {
+		v, _ := newSessionValue(policy.GuestNew)
+		many = append(many, "tokensvc_session="+v)
+	}
+	f.Add(strings.Join(many, "; "))
+	a, _ := fuzzAPI(f)
+	f.Fuzz(func(t *testing.T, headers string) {
+		req := httptest.NewRequest(http.MethodPost, "http://tokensvc/logout", nil)
+		lines := strings.Split(headers, "\n")
+		req.Header["Cookie"] = lines
+		// The reference: every well-formed value, distinct, in order.
+		var all []string
+		for _, line := range lines {
+			for _, part := range strings.Split(line, ";") {
+				n, v, ok := strings.Cut(strings.Trim(part, " \t"), "=")
+				if _, good := parseSessionValue(v); ok && good && n == "tokensvc_session" && !slices.Contains(all, v) {
+					all = append(all, v)
+				}
+			}
+		}
+		want := all
+		if len(all) > maxSessionCookies {
+			want = append(slices.Clone(all[:maxSessionCookies/2]), all[len(all)-maxSessionCookies/2:]...)
+		}
+		var buf [maxSessionCookies]string
+		got, more := a.sessionCookieValues(buf[:0], req)
+		if !slices.Equal(got, want) || more != (len(all) > maxSessionCookies) {
+			t.Fatalf("values %q (more %v), want %q of %q", got, more, want, all)
+		}
+		first, _, ok := a.sessionCookie(req)
+		if ok != (len(all) > 0) || (ok && first != all[0]) {
+			t.Fatalf("sessionCookie %q %v, want the first of %q", first, ok, all)
 		}
 	})
 }
