@@ -11,7 +11,6 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 	"time"
 
@@ -51,8 +50,12 @@ func edgeCmd(args []string, stderr io.Writer) int {
 	if (*root == "") == (*origin == "") {
 		return fail("give exactly one of --root and --origin")
 	}
-	if *public != "" && !api.ValidOrigin(strings.TrimSuffix(*public, "/")) {
-		return fail("--public-url %q must be scheme://host[:port] as a browser writes it (lower case, no default port, no path)", *public)
+	// The flag is checked before any setup; the variable, which config
+	// loads, after it.
+	if *public != "" {
+		if err := api.CheckBaseURL("--public-url", *public); err != nil {
+			return fail("%v", err)
+		}
 	}
 	cfg, err := config.Load()
 	if err != nil {
@@ -71,16 +74,12 @@ func edgeCmd(args []string, stderr io.Writer) int {
 	if err != nil {
 		return fail("%v", err)
 	}
-	o := edge.Options{Verifier: v, PublicURL: cfg.CDNBaseURL}
-	from := "TOKENSVC_CDN_BASE_URL"
-	if *public != "" {
-		o.PublicURL, from = *public, "--public-url"
-	}
-	// The rule serve applies to TOKENSVC_CDN_BASE_URL: the URL the signed
-	// cookies name, spelt as a browser sends it. The flag was checked
-	// before any setup; the variable is checked here, as serve does.
-	if !api.ValidOrigin(strings.TrimSuffix(o.PublicURL, "/")) {
-		return fail("%s %q must be scheme://host[:port] as a browser writes it (lower case, no default port, no path)", from, o.PublicURL)
+	o := edge.Options{Verifier: v, PublicURL: *public}
+	if *public == "" {
+		o.PublicURL = cfg.CDNBaseURL
+		if err := api.CheckBaseURL("TOKENSVC_CDN_BASE_URL", o.PublicURL); err != nil {
+			return fail("%v", err)
+		}
 	}
 	if *root != "" {
 		if st, err := os.Stat(*root); err != nil || !st.IsDir() {

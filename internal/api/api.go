@@ -191,8 +191,8 @@ func (d *Deps) validate() error {
 	if len(d.Signers) == 0 {
 		errs = append(errs, errors.New("api: no signers: configure at least one CDN format"))
 	}
-	if !ValidOrigin(strings.TrimSuffix(d.Options.CDNBaseURL, "/")) {
-		errs = append(errs, fmt.Errorf("api: CDN base URL %q must be scheme://host[:port] as a browser writes it (lower case, no default port, no path)", d.Options.CDNBaseURL))
+	if err := CheckBaseURL("api: CDN base URL", d.Options.CDNBaseURL); err != nil {
+		errs = append(errs, err)
 	}
 	for _, o := range d.Options.AllowedOrigins {
 		if !ValidOrigin(o) {

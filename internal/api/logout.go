@@ -43,18 +43,17 @@ func (a *API) revokeAll(w http.ResponseWriter, r *http.Request, reason string) (
 		a.log.Warn("more session cookies than are revoked at once", zap.String("request_id", requestID(w)),
 			zap.String("reason", reason), zap.Int("revoked", len(ids)))
 	}
-	for i, id := range ids {
-		if err := a.revoke(r.Context(), id); err != nil {
-			if i > 0 {
-				a.metrics.inc1(a.metrics.revocations, reason)
-			}
-			return i, err
+	n, err := 0, error(nil)
+	for _, id := range ids {
+		if err = a.revoke(r.Context(), id); err != nil {
+			break
 		}
+		n++
 	}
-	if len(ids) > 0 {
+	if n > 0 {
 		a.metrics.inc1(a.metrics.revocations, reason)
 	}
-	return len(ids), nil
+	return n, err
 }
 
 // postRevoke revokes the session of the browser whose Cookie header the

@@ -230,6 +230,16 @@ func (a *API) checkOrigin(next http.Handler) http.Handler {
 	})
 }
 
+// CheckBaseURL is the one check of a CDN base URL (TOKENSVC_CDN_BASE_URL,
+// Options.CDNBaseURL, tokensvc edge --public-url): ValidOrigin after one
+// trailing "/". The error names the setting as name.
+func CheckBaseURL(name, v string) error {
+	if ValidOrigin(strings.TrimSuffix(v, "/")) {
+		return nil
+	}
+	return fmt.Errorf("%s %q must be scheme://host[:port] as a browser writes it (lower case, no default port, no path), e.g. https://cdn.site.com", name, v)
+}
+
 // ValidOrigin reports whether o is an origin as a browser sends it in an
 // Origin header (RFC 6454 serialization): http or https, a lower-case host,
 // a port only when it is not the scheme's default, and nothing else (no

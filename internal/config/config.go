@@ -210,8 +210,8 @@ func (c *Config) Validate() error {
 	// as a browser requests it (lower-case host, no default port), or the
 	// CDN's comparison fails; and nothing may follow the host (a "?" or
 	// "#" would end the signed URL's path early).
-	if !api.ValidOrigin(strings.TrimSuffix(c.CDNBaseURL, "/")) {
-		add("TOKENSVC_CDN_BASE_URL %q must be scheme://host[:port] as a browser writes it (lower case, no default port, no path), e.g. https://cdn.site.com", c.CDNBaseURL)
+	if err := api.CheckBaseURL("TOKENSVC_CDN_BASE_URL", c.CDNBaseURL); err != nil {
+		errs = append(errs, err)
 	}
 	keyCount := func(name string, n int, needed bool) {
 		if needed && n == 0 {
