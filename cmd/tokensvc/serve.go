@@ -202,6 +202,7 @@ func build(ctx context.Context, cfg *config.Config, log *zap.Logger) (http.Handl
 				Domain: cfg.CookieDomain, Path: cfg.CookiePath, Secure: cfg.CookieSecure,
 				HTTPOnly: cfg.CookieHTTPOnly, SameSite: sameSite,
 				SessionName: cfg.SessionCookie, SessionMaxAge: cfg.SessionCookieAge,
+				SessionPath: cfg.SessionCookiePath, SessionHostOnly: cfg.SessionCookieHostOnly,
 			},
 			APIKeys: keys, AllowedOrigins: cfg.AllowedOrigins, MaxBodyBytes: cfg.MaxBodyBytes,
 			TrustedProxies: proxies, MetricsElsewhere: cfg.MetricsAddr != "",

@@ -287,3 +287,34 @@ func TestServeMetricsOnTheirOwnAddress(t *testing.T) {
 		t.Errorf("API listener /metrics: %d, want 404", resp.StatusCode)
 	}
 }
+
+// TestServeScopesTheSessionCookie: the session cookie's own Path and
+// host-only setting reach the cookies the binary sets; the CDN cookie keeps
+// the shared Domain and Path.
+func TestServeScopesTheSessionCookie(t *testing.T) {
+	env := serveEnv(t)
+	env["TOKENSVC_COOKIE_DOMAIN"] = ".site.com"
+	env["TOKENSVC_SESSION_COOKIE_PATH"] = "/api"
+	env["TOKENSVC_SESSION_COOKIE_HOST_ONLY"] = "true"
+	svc := testenv.Serve(t, env)
+	req, _ := http.NewRequest(http.MethodPost, svc.URL+"/grants", strings.NewReader(`{"role":"GUEST_NEW","subject":"guest_scope"}`))
+	req.Header.Set("Authorization", "Bearer 0123456789abcdef0123")
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := (&http.Client{Timeout: 5 * time.Second}).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	got := map[string]string{}
+	for _, v := range resp.Header.Values("Set-Cookie") {
+		name, _, _ := strings.Cut(v, "=")
+		_, attrs, _ := strings.Cut(v, "; ")
+		got[name] = attrs
+	}
+	if a := got["tokensvc_session"]; !strings.HasPrefix(a, "Path=/api; Expires=") {
+		t.Errorf("session cookie attributes %q: want Path=/api and no Domain", a)
+	}
+	if a := got["Cloud-CDN-Cookie"]; !strings.HasPrefix(a, "Path=/; Domain=.site.com; ") {
+		t.Errorf("CDN cookie attributes %q: want Path=/ and Domain=.site.com", a)
+	}
+}

@@ -72,6 +72,14 @@ type CookieOptions struct {
 	// say otp_required or login_required days after a session ended.
 	SessionName   string
 	SessionMaxAge time.Duration
+	// SessionPath and SessionHostOnly scope the session cookie apart from
+	// the CDN cookies. The CDN cookies must reach every image; the session
+	// cookie, tokensvc's long-lived credential, is needed only where the
+	// browser calls /refresh and /logout. Empty SessionPath: Path.
+	// SessionHostOnly leaves Domain off the session cookie, so only the
+	// host that set it (the app's, relaying the grant) ever gets it back.
+	SessionPath     string
+	SessionHostOnly bool
 }
 
 // DefaultCookieOptions are the safe defaults: Secure, HttpOnly, SameSite=Lax.
@@ -131,6 +139,9 @@ func New(d Deps) (*API, error) {
 	co := &d.Options.Cookie
 	if co.Path == "" {
 		co.Path = "/"
+	}
+	if co.SessionPath == "" {
+		co.SessionPath = co.Path
 	}
 	if co.SessionName == "" {
 		co.SessionName = DefaultCookieOptions.SessionName

@@ -82,6 +82,77 @@ func TestCookieOverrides(t *testing.T) {
 	}
 }
 
+// TestSessionCookieScope: the session cookie can be kept off the images
+// (its own Path, no Domain) while the CDN cookies keep the deployment's
+// scope; grants, the JSON body, refresh and logout all agree.
+func TestSessionCookieScope(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		path       string
+		hostOnly   bool
+		wantPath   string
+		wantDomain string
+	}{
+		{"inherits", "", false, "/", ".site.com"},
+		{"own path", "/auth", false, "/auth", ".site.com"},
+		{"own path, host-only", "/auth", true, "/auth", ""},
+		{"host-only", "", true, "/", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, memoryStore, []string{"cloudcdn", "akamai"}, func(d *api.Deps) {
+				d.Options.Cookie.SessionPath, d.Options.Cookie.SessionHostOnly = tc.path, tc.hostOnly
+			})
+			scope := func(c *http.Cookie) (path, domain string) {
+				if c.Name == "tokensvc_session" {
+					return tc.wantPath, tc.wantDomain
+				}
+				return "/", ".site.com"
+			}
+			check := func(what string, resp *http.Response, n int) {
+				t.Helper()
+				cs := resp.Cookies()
+				if len(cs) != n {
+					t.Fatalf("%s: %d cookies, want %d: %v", what, len(cs), n, resp.Header.Values("Set-Cookie"))
+				}
+				for _, c := range cs {
+					p, d := scope(c)
+					if c.Path != p || strings.TrimPrefix(c.Domain, ".") != strings.TrimPrefix(d, ".") {
+						t.Errorf("%s: %s with Path=%q Domain=%q, want Path=%q Domain=%q", what, c.Name, c.Path, c.Domain, p, d)
+					}
+				}
+			}
+			b := newBrowser()
+			grant := h.grant(b, "LOGGED_IN", "user_scope")
+			check("grant", grant, 3)
+			var body struct {
+				Cookies []struct{ Name, Domain, Path string }
+			}
+			if err := json.NewDecoder(grant.Body).Decode(&body); err != nil {
+				t.Fatal(err)
+			}
+			for _, c := range body.Cookies {
+				p, d := scope(&http.Cookie{Name: c.Name})
+				if c.Path != p || c.Domain != d {
+					t.Errorf("body: %s with path %q domain %q, want %q %q", c.Name, c.Path, c.Domain, p, d)
+				}
+			}
+			if resp := h.browserPost(b, "/refresh"); resp.StatusCode != http.StatusOK {
+				t.Fatalf("refresh: %d", resp.StatusCode)
+			} else {
+				check("refresh", resp, 2)
+			}
+			resp := h.browserPost(b, "/logout")
+			if resp.StatusCode != http.StatusNoContent {
+				t.Fatalf("logout: %d", resp.StatusCode)
+			}
+			check("logout", resp, 3)
+			if len(b.cookies) != 0 {
+				t.Errorf("browser still holds %v", b.cookies)
+			}
+		})
+	}
+}
+
 // TestCORS: the browser routes answer allowed origins with credentialed
 // CORS, preflights included.
 func TestCORS(t *testing.T) {

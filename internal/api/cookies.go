@@ -64,23 +64,13 @@ func parseSessionValue(v string) (tier byte, ok bool) {
 	return v[0], true
 }
 
-// sessionCookie returns the request's tokensvc session cookie value, if it
-// carries a well-formed one: the first, as a browser sends the most specific
-// first. The routes that use a session (refresh, touch) take that one; the
-// routes that end sessions take them all (sessionCookieValues).
-func (a *API) sessionCookie(r *http.Request) (value string, tier byte, ok bool) {
-	a.scanSessionCookies(r, func(v string, t byte) bool {
-		value, tier, ok = v, t, true
-		return false
-	})
-	return value, tier, ok
-}
-
-// maxSessionCookies bounds how many session cookie values one request ends.
-// A browser holds one, two while a cookie Domain setting changes over; more
-// is somebody else's doing (another subdomain under a shared cookie Domain
-// can plant its own value, with a longer Path so that it is sent first).
-// The bound keeps one request from costing the store more than a few calls.
+// maxSessionCookies bounds how many session cookie values one request looks
+// at: the routes that use a session try them in order (see rolling), the
+// routes that end sessions end them all. A browser holds one, two while a
+// cookie Domain or Path setting changes over; more is somebody else's doing
+// (another subdomain under a shared cookie Domain can plant its own value,
+// with a longer Path so that it is sent first). The bound keeps one request
+// from costing the store more than a few calls.
 const maxSessionCookies = 8
 
 // sessionCookieValues appends to ids the distinct well-formed session cookie
@@ -89,8 +79,9 @@ const maxSessionCookies = 8
 // all: ending only the first would let a planted value shield the browser's
 // real session from its logout. Past the bound it keeps the first half and
 // the last half: a browser sends the most specific Path first, so planted
-// values come first and the real Path=/ cookie last, and planting more
-// values must not push the real one out.
+// values come first and the real cookie (the configured Path, the shortest
+// that reaches tokensvc) last, and planting more values must not push the
+// real one out.
 func (a *API) sessionCookieValues(ids []string, r *http.Request) (_ []string, more bool) {
 	const half = maxSessionCookies / 2
 	var tail [half]string // ring of the latest values past the first half
@@ -136,19 +127,37 @@ func (a *API) scanSessionCookies(r *http.Request, yield func(value string, tier 
 	}
 }
 
+// cookieScope is a cookie's Path and Domain ("": host-only).
+type cookieScope struct{ path, domain string }
+
+// cdnScope is where the CDN cookies go: to every image.
+func (a *API) cdnScope() cookieScope {
+	return cookieScope{a.opt.Cookie.Path, a.opt.Cookie.Domain}
+}
+
+// sessionScope is where the session cookie goes: only as far as the
+// deployment needs it (SessionPath, SessionHostOnly).
+func (a *API) sessionScope() cookieScope {
+	co := &a.opt.Cookie
+	if co.SessionHostOnly {
+		return cookieScope{co.SessionPath, ""}
+	}
+	return cookieScope{co.SessionPath, co.Domain}
+}
+
 // appendSetCookie appends one Set-Cookie header value: the deployment's
 // attributes, with Max-Age and Expires both saying when the cookie ends
 // (Max-Age wins where supported; Expires serves old clients).
-func (a *API) appendSetCookie(b []byte, name, value string, expires time.Time, maxAge int64) []byte {
+func (a *API) appendSetCookie(b []byte, sc cookieScope, name, value string, expires time.Time, maxAge int64) []byte {
 	co := &a.opt.Cookie
 	b = append(b, name...)
 	b = append(b, '=')
 	b = append(b, value...)
 	b = append(b, "; Path="...)
-	b = append(b, co.Path...)
-	if co.Domain != "" {
+	b = append(b, sc.path...)
+	if sc.domain != "" {
 		b = append(b, "; Domain="...)
-		b = append(b, co.Domain...)
+		b = append(b, sc.domain...)
 	}
 	b = append(b, "; Expires="...)
 	b = appendHTTPDate(b, expires)
@@ -204,17 +213,18 @@ func (a *API) setCookieValues(prior []string, now time.Time, cookies []cdnCookie
 	b := *bp
 	var ends [16]int
 	n := 0
+	cdn := a.cdnScope()
 	for _, c := range cookies {
 		if n == len(ends)-1 {
 			break // no format sets more than five cookies
 		}
-		b = a.appendSetCookie(b, c.name, c.value, expires, ma)
+		b = a.appendSetCookie(b, cdn, c.name, c.value, expires, ma)
 		ends[n] = len(b)
 		n++
 	}
 	if session != "" {
 		exp := now.Add(a.opt.Cookie.SessionMaxAge).Truncate(time.Second)
-		b = a.appendSetCookie(b, a.opt.Cookie.SessionName, session, exp, maxAge(now, exp))
+		b = a.appendSetCookie(b, a.sessionScope(), a.opt.Cookie.SessionName, session, exp, maxAge(now, exp))
 		ends[n] = len(b)
 		n++
 	}
@@ -260,14 +270,14 @@ func (a *API) writeIssued(h http.Header, iss *issued, now time.Time) {
 // Domain and Path so that the browser matches and drops them.
 func (a *API) clearCookies(h http.Header) {
 	a.clearCDNCookies(h)
-	h.Add("Set-Cookie", string(a.appendSetCookie(nil, a.opt.Cookie.SessionName, "", time.Unix(0, 0), 0)))
+	h.Add("Set-Cookie", string(a.appendSetCookie(nil, a.sessionScope(), a.opt.Cookie.SessionName, "", time.Unix(0, 0), 0)))
 }
 
 // clearCDNCookies expires each CDN cookie name of every configured format.
 func (a *API) clearCDNCookies(h http.Header) {
 	setCookieNoStore(h)
-	epoch := time.Unix(0, 0)
+	epoch, cdn := time.Unix(0, 0), a.cdnScope()
 	for _, n := range a.cookieNames {
-		h.Add("Set-Cookie", string(a.appendSetCookie(nil, n, "", epoch, 0)))
+		h.Add("Set-Cookie", string(a.appendSetCookie(nil, cdn, n, "", epoch, 0)))
 	}
 }

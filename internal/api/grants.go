@@ -55,7 +55,7 @@ type grantResponse struct {
 	Cookies          []cookieJSON `json:"cookies"`
 }
 
-func (a *API) cookieJSON(format, name, value string, now, expires time.Time) cookieJSON {
+func (a *API) cookieJSON(sc cookieScope, format, name, value string, now, expires time.Time) cookieJSON {
 	co := &a.opt.Cookie
 	ss := "Lax"
 	switch co.SameSite {
@@ -65,7 +65,7 @@ func (a *API) cookieJSON(format, name, value string, now, expires time.Time) coo
 		ss = "None"
 	}
 	return cookieJSON{
-		CDN: format, Name: name, Value: value, Domain: co.Domain, Path: co.Path,
+		CDN: format, Name: name, Value: value, Domain: sc.domain, Path: sc.path,
 		Expires: expires.UTC(), MaxAge: maxAge(now, expires),
 		Secure: co.Secure, HTTPOnly: co.HTTPOnly, SameSite: ss,
 	}
@@ -136,12 +136,12 @@ func (a *API) postGrants(w http.ResponseWriter, r *http.Request) {
 	var out [6]cookieJSON // no format sets more than five, and the session cookie
 	resp.Cookies = out[:0]
 	for _, c := range cookies {
-		resp.Cookies = append(resp.Cookies, a.cookieJSON(c.format, c.name, c.value, now, d.Ends))
+		resp.Cookies = append(resp.Cookies, a.cookieJSON(a.cdnScope(), c.format, c.name, c.value, now, d.Ends))
 	}
 	for _, s := range a.signers {
 		a.metrics.inc3(a.metrics.grants, string(d.Rule.Role), s.Format(), "issued")
 	}
-	resp.Cookies = append(resp.Cookies, a.cookieJSON("tokensvc", a.opt.Cookie.SessionName, id, now, now.Add(a.opt.Cookie.SessionMaxAge).Truncate(time.Second)))
+	resp.Cookies = append(resp.Cookies, a.cookieJSON(a.sessionScope(), "tokensvc", a.opt.Cookie.SessionName, id, now, now.Add(a.opt.Cookie.SessionMaxAge).Truncate(time.Second)))
 	writeAnswer(w, http.StatusCreated, resp.appendJSON)
 }
 

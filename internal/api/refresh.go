@@ -44,16 +44,31 @@ func ended(tier byte) *Problem {
 // rolling runs on every session-bearing route. It loads the browser's
 // session, slides a rolling one, and re-issues the CDN cookies only once
 // they have passed half their lifetime: most requests sign nothing.
+//
+// A browser may hold more than one session cookie: one from before a
+// change of the cookies' Domain or Path, which it keeps (and may send
+// first) for up to the session cookie's Max-Age. The first value whose
+// session lives is taken, so an ended leftover never shadows the live
+// one; when none lives the answer speaks for the first.
 func (a *API) rolling(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id, tier, ok := a.sessionCookie(r)
-		if !ok {
+		var buf [maxSessionCookies]string
+		ids, _ := a.sessionCookieValues(buf[:0], r)
+		if len(ids) == 0 {
 			a.refreshed("none", "no_session")
 			a.render(w, r, errNoSession())
 			return
 		}
 		now := a.now()
-		res, err := a.roll(r.Context(), id, tier, now)
+		res, err := a.roll(r.Context(), ids[0], ids[0][0], now)
+		for _, id := range ids[1:] {
+			if !isEnded(err) {
+				break
+			}
+			if res2, err2 := a.roll(r.Context(), id, id[0], now); !isEnded(err2) {
+				res, err = res2, err2
+			}
+		}
 		if err != nil {
 			var p *Problem
 			switch {
@@ -75,6 +90,12 @@ func (a *API) rolling(next http.Handler) http.Handler {
 		ri.rolled, ri.hasRolled = res, true
 		next.ServeHTTP(w, r)
 	})
+}
+
+// isEnded reports whether err is the answer for a session that is over.
+func isEnded(err error) bool {
+	var p *Problem
+	return errors.As(err, &p) && (p.Code == "otp_required" || p.Code == "login_required")
 }
 
 func (a *API) roll(ctx context.Context, id string, tier byte, now time.Time) (rolled, error) {
@@ -200,7 +221,7 @@ func (a *API) postTouch(w http.ResponseWriter, r *http.Request) {
 		Cookies: make([]cookieJSON, 0, len(res.iss.cookies)),
 	}
 	for _, c := range res.iss.cookies {
-		resp.Cookies = append(resp.Cookies, a.cookieJSON(c.format, c.name, c.value, now, res.iss.expires))
+		resp.Cookies = append(resp.Cookies, a.cookieJSON(a.cdnScope(), c.format, c.name, c.value, now, res.iss.expires))
 	}
 	writeAnswer(w, http.StatusOK, resp.appendJSON)
 }

@@ -296,6 +296,59 @@ func TestLogout(t *testing.T) {
 	})
 }
 
+// TestRefreshTakesTheLiveSessionCookie: a browser that kept an ended
+// session cookie from before a change of the cookies' Domain or Path (and
+// sends it first) is served by its live one, on /refresh and
+// /sessions/touch; with none live the answer speaks for the first.
+func TestRefreshTakesTheLiveSessionCookie(t *testing.T) {
+	forEach(t, func(t *testing.T, h *harness) {
+		session := func(role, subject string) string {
+			b := newBrowser()
+			h.grant(b, role, subject)
+			return b.cookies["tokensvc_session"]
+		}
+		ended := session("GUEST_NEW", "guest_old")
+		if resp := h.do(func() *http.Request {
+			req := h.backendReq(http.MethodPost, "/sessions/revoke", "")
+			req.Header.Set("Cookie", "tokensvc_session="+ended)
+			return req
+		}()); resp.StatusCode != http.StatusOK {
+			t.Fatalf("revoke: %d", resp.StatusCode)
+		}
+		live := session("LOGGED_IN", "user_live")
+		cookie := "tokensvc_session=" + ended + "; tokensvc_session=" + live
+
+		req := httptest.NewRequest(http.MethodPost, "http://tokensvc.internal/refresh", nil)
+		req.Header.Set("Origin", origin)
+		req.Header.Set("Cookie", cookie)
+		resp := h.do(req)
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("refresh with an ended value first: %d %s", resp.StatusCode, readBody(resp))
+		}
+		b := newBrowser()
+		b.take(t, resp)
+		if err := h.media(b, cdnBase+"/registered/user_live/p1.jpg"); err != nil {
+			t.Errorf("refresh did not hand out the live session's cookies: %v", err)
+		}
+
+		// /sessions/touch: a re-sign is due, so the live session answers 200.
+		h.clk.Advance(61 * time.Minute)
+		req = h.backendReq(http.MethodPost, "/sessions/touch", "")
+		req.Header.Set("Cookie", cookie)
+		if resp := h.do(req); resp.StatusCode != http.StatusOK {
+			t.Errorf("touch with an ended value first: %d %s", resp.StatusCode, readBody(resp))
+		}
+
+		// None live: the first value's tier answers (a guest's: otp_required).
+		user := session("LOGGED_IN", "user_gone")
+		h.clk.Advance(13 * time.Hour)
+		req = httptest.NewRequest(http.MethodPost, "http://tokensvc.internal/refresh", nil)
+		req.Header.Set("Origin", origin)
+		req.Header.Set("Cookie", "tokensvc_session="+ended+"; tokensvc_session="+user)
+		wantProblem(t, h.do(req), http.StatusUnauthorized, "otp_required")
+	})
+}
+
 // TestEndingRoutesEndEverySessionCookie: under a shared cookie Domain another
 // subdomain can plant its own session value with a longer Path, which the
 // browser sends first. Logout, revoke and a grant's replacement end every

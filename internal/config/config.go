@@ -46,22 +46,24 @@ type Config struct {
 	CDN        []string `envconfig:"TOKENSVC_CDN" default:"cloudcdn" desc:"CDN formats, comma-separated: cloudcdn, akamai, cloudfront, gotipath; every grant sets the cookies of each"`
 	CDNBaseURL string   `envconfig:"TOKENSVC_CDN_BASE_URL" desc:"scheme and host the media is served from, e.g. https://cdn.site.com"`
 
-	CloudCDNKeys     []string      `envconfig:"TOKENSVC_CLOUDCDN_KEYS" desc:"up to 3 NAME=FILE gcloud key files; the first signs, all verify"`
-	AkamaiKeyFiles   []string      `envconfig:"TOKENSVC_AKAMAI_KEY_FILES" desc:"up to 3 hex key files; the first signs, all verify"`
-	AkamaiAlgorithm  string        `envconfig:"TOKENSVC_AKAMAI_ALGORITHM" default:"sha256" desc:"sha256, sha1 or md5"`
-	AkamaiTokenName  string        `envconfig:"TOKENSVC_AKAMAI_TOKEN_NAME" default:"__token__" desc:"cookie (and query) name of the token"`
-	AkamaiSaltFile   string        `envconfig:"TOKENSVC_AKAMAI_SALT_FILE" desc:"optional file holding the EdgeAuth salt"`
-	AkamaiEscape     bool          `envconfig:"TOKENSVC_AKAMAI_ESCAPE_EARLY" desc:"escape token fields before hashing, as the property expects"`
-	CloudFrontKeys   []string      `envconfig:"TOKENSVC_CLOUDFRONT_KEYS" desc:"up to 3 KEY_ID=FILE private key PEMs (ECDSA P-256 recommended); the first signs, all verify"`
-	CloudFrontHash   string        `envconfig:"TOKENSVC_CLOUDFRONT_HASH_ALGORITHM" desc:"SHA1 or SHA256 (default: SHA256 for ECDSA keys, SHA1 for RSA)"`
-	GotipathSecrets  []string      `envconfig:"TOKENSVC_GOTIPATH_SECRET_FILES" desc:"up to 3 secret files; the first signs, all verify"`
-	CookieDomain     string        `envconfig:"TOKENSVC_COOKIE_DOMAIN" desc:"Domain attribute of every cookie, e.g. .site.com (must span the app and CDN hosts); empty: host-only"`
-	CookiePath       string        `envconfig:"TOKENSVC_COOKIE_PATH" default:"/" desc:"Path attribute of every cookie"`
-	CookieSecure     bool          `envconfig:"TOKENSVC_COOKIE_SECURE" default:"true" desc:"Secure attribute (dev mode: false unless set)"`
-	CookieHTTPOnly   bool          `envconfig:"TOKENSVC_COOKIE_HTTP_ONLY" default:"true" desc:"HttpOnly attribute"`
-	CookieSameSite   string        `envconfig:"TOKENSVC_COOKIE_SAME_SITE" default:"Lax" desc:"Lax, Strict or None (None needs Secure)"`
-	SessionCookie    string        `envconfig:"TOKENSVC_SESSION_COOKIE_NAME" default:"tokensvc_session" desc:"name of tokensvc's own session cookie"`
-	SessionCookieAge time.Duration `envconfig:"TOKENSVC_SESSION_COOKIE_MAX_AGE" default:"720h" desc:"how long the browser keeps the session cookie, so /refresh can still say otp_required or login_required after a session ended"`
+	CloudCDNKeys          []string      `envconfig:"TOKENSVC_CLOUDCDN_KEYS" desc:"up to 3 NAME=FILE gcloud key files; the first signs, all verify"`
+	AkamaiKeyFiles        []string      `envconfig:"TOKENSVC_AKAMAI_KEY_FILES" desc:"up to 3 hex key files; the first signs, all verify"`
+	AkamaiAlgorithm       string        `envconfig:"TOKENSVC_AKAMAI_ALGORITHM" default:"sha256" desc:"sha256, sha1 or md5"`
+	AkamaiTokenName       string        `envconfig:"TOKENSVC_AKAMAI_TOKEN_NAME" default:"__token__" desc:"cookie (and query) name of the token"`
+	AkamaiSaltFile        string        `envconfig:"TOKENSVC_AKAMAI_SALT_FILE" desc:"optional file holding the EdgeAuth salt"`
+	AkamaiEscape          bool          `envconfig:"TOKENSVC_AKAMAI_ESCAPE_EARLY" desc:"escape token fields before hashing, as the property expects"`
+	CloudFrontKeys        []string      `envconfig:"TOKENSVC_CLOUDFRONT_KEYS" desc:"up to 3 KEY_ID=FILE private key PEMs (ECDSA P-256 recommended); the first signs, all verify"`
+	CloudFrontHash        string        `envconfig:"TOKENSVC_CLOUDFRONT_HASH_ALGORITHM" desc:"SHA1 or SHA256 (default: SHA256 for ECDSA keys, SHA1 for RSA)"`
+	GotipathSecrets       []string      `envconfig:"TOKENSVC_GOTIPATH_SECRET_FILES" desc:"up to 3 secret files; the first signs, all verify"`
+	CookieDomain          string        `envconfig:"TOKENSVC_COOKIE_DOMAIN" desc:"Domain attribute of the cookies, e.g. .site.com (must span the app and CDN hosts; every host under it receives them); empty: host-only"`
+	CookiePath            string        `envconfig:"TOKENSVC_COOKIE_PATH" default:"/" desc:"Path attribute of the cookies"`
+	CookieSecure          bool          `envconfig:"TOKENSVC_COOKIE_SECURE" default:"true" desc:"Secure attribute (dev mode: false unless set)"`
+	CookieHTTPOnly        bool          `envconfig:"TOKENSVC_COOKIE_HTTP_ONLY" default:"true" desc:"HttpOnly attribute"`
+	CookieSameSite        string        `envconfig:"TOKENSVC_COOKIE_SAME_SITE" default:"Lax" desc:"Lax, Strict or None (None needs Secure)"`
+	SessionCookie         string        `envconfig:"TOKENSVC_SESSION_COOKIE_NAME" default:"tokensvc_session" desc:"name of tokensvc's own session cookie"`
+	SessionCookieAge      time.Duration `envconfig:"TOKENSVC_SESSION_COOKIE_MAX_AGE" default:"720h" desc:"how long the browser keeps the session cookie, so /refresh can still say otp_required or login_required after a session ended"`
+	SessionCookiePath     string        `envconfig:"TOKENSVC_SESSION_COOKIE_PATH" desc:"Path attribute of the session cookie alone, so that image requests do not carry it: a path covering where the browser calls /refresh and /logout and the app routes that forward its Cookie header (e.g. /api); empty: TOKENSVC_COOKIE_PATH"`
+	SessionCookieHostOnly bool          `envconfig:"TOKENSVC_SESSION_COOKIE_HOST_ONLY" desc:"no Domain attribute on the session cookie even with TOKENSVC_COOKIE_DOMAIN set: only the host that set it (the app's, relaying the grant) gets it back, so the browser must reach /refresh and /logout through that host"`
 
 	APIKeys        []string `envconfig:"TOKENSVC_API_KEYS" desc:"comma-separated name:token backend credentials (development and tests)"`
 	APIKeysFile    string   `envconfig:"TOKENSVC_API_KEYS_FILE" desc:"file of backend credentials, one name:token or name:sha256:HEX a line (production)"`
@@ -269,6 +271,9 @@ func (c *Config) Validate() error {
 	}
 	if !validCookiePath(c.CookiePath) {
 		add("TOKENSVC_COOKIE_PATH %q must start with / and hold only visible ASCII, no ;", c.CookiePath)
+	}
+	if c.SessionCookiePath != "" && !validCookiePath(c.SessionCookiePath) {
+		add("TOKENSVC_SESSION_COOKIE_PATH %q must start with / and hold only visible ASCII, no ;", c.SessionCookiePath)
 	}
 	if _, err := ParseSameSite(c.CookieSameSite); err != nil {
 		add("TOKENSVC_COOKIE_SAME_SITE: %v", err)
