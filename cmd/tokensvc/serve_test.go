@@ -289,32 +289,48 @@ func TestServeMetricsOnTheirOwnAddress(t *testing.T) {
 }
 
 // TestServeScopesTheSessionCookie: the session cookie's own Path and
-// host-only setting reach the cookies the binary sets; the CDN cookie keeps
-// the shared Domain and Path.
+// host-only setting, each on its own, reach the cookies the binary sets; the
+// CDN cookie keeps the shared Domain and Path.
 func TestServeScopesTheSessionCookie(t *testing.T) {
-	env := serveEnv(t)
-	env["TOKENSVC_COOKIE_DOMAIN"] = ".site.com"
-	env["TOKENSVC_SESSION_COOKIE_PATH"] = "/api"
-	env["TOKENSVC_SESSION_COOKIE_HOST_ONLY"] = "true"
-	svc := testenv.Serve(t, env)
-	req, _ := http.NewRequest(http.MethodPost, svc.URL+"/grants", strings.NewReader(`{"role":"GUEST_NEW","subject":"guest_scope"}`))
-	req.Header.Set("Authorization", "Bearer 0123456789abcdef0123")
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := (&http.Client{Timeout: 5 * time.Second}).Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	got := map[string]string{}
-	for _, v := range resp.Header.Values("Set-Cookie") {
-		name, _, _ := strings.Cut(v, "=")
-		_, attrs, _ := strings.Cut(v, "; ")
-		got[name] = attrs
-	}
-	if a := got["tokensvc_session"]; !strings.HasPrefix(a, "Path=/api; Expires=") {
-		t.Errorf("session cookie attributes %q: want Path=/api and no Domain", a)
-	}
-	if a := got["Cloud-CDN-Cookie"]; !strings.HasPrefix(a, "Path=/; Domain=.site.com; ") {
-		t.Errorf("CDN cookie attributes %q: want Path=/ and Domain=.site.com", a)
+	for _, c := range []struct {
+		path, hostOnly, want string
+	}{
+		{"/api", "", "Path=/api; Domain=.site.com; Expires="},
+		{"", "true", "Path=/; Expires="},
+	} {
+		env := serveEnv(t)
+		env["TOKENSVC_COOKIE_DOMAIN"] = ".site.com"
+		if c.path != "" {
+			env["TOKENSVC_SESSION_COOKIE_PATH"] = c.path
+		}
+		if c.hostOnly != "" {
+			env["TOKENSVC_SESSION_COOKIE_HOST_ONLY"] = c.hostOnly
+		}
+		svc := testenv.Serve(t, env)
+		req, _ := http.NewRequest(http.MethodPost, svc.URL+"/grants", strings.NewReader(`{"role":"GUEST_NEW","subject":"guest_scope"}`))
+		req.Header.Set("Authorization", "Bearer 0123456789abcdef0123")
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := (&http.Client{Timeout: 5 * time.Second}).Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		var session, cdn []string
+		for _, v := range resp.Header.Values("Set-Cookie") {
+			name, rest, _ := strings.Cut(v, "=")
+			value, attrs, _ := strings.Cut(rest, "; ")
+			switch {
+			case name == "tokensvc_session" && value != "":
+				session = append(session, attrs)
+			case name == "Cloud-CDN-Cookie":
+				cdn = append(cdn, attrs)
+			}
+		}
+		if len(session) != 1 || !strings.HasPrefix(session[0], c.want) {
+			t.Errorf("path %q host-only %q: session cookie attributes %q, want %q…", c.path, c.hostOnly, session, c.want)
+		}
+		if len(cdn) != 1 || !strings.HasPrefix(cdn[0], "Path=/; Domain=.site.com; ") {
+			t.Errorf("CDN cookie attributes %q: want Path=/ and Domain=.site.com", cdn)
+		}
 	}
 }

@@ -84,7 +84,9 @@ func TestCookieOverrides(t *testing.T) {
 
 // TestSessionCookieScope: the session cookie can be kept off the images
 // (its own Path, no Domain) while the CDN cookies keep the deployment's
-// scope; grants, the JSON body, refresh and logout all agree.
+// scope; grants, the JSON body, refresh and logout all agree. With a scope
+// of its own, grants and logout also expire a session cookie left in the
+// shared scope from before.
 func TestSessionCookieScope(t *testing.T) {
 	for _, tc := range []struct {
 		name       string
@@ -102,28 +104,39 @@ func TestSessionCookieScope(t *testing.T) {
 			h := newHarness(t, memoryStore, []string{"cloudcdn", "akamai"}, func(d *api.Deps) {
 				d.Options.Cookie.SessionPath, d.Options.Cookie.SessionHostOnly = tc.path, tc.hostOnly
 			})
-			scope := func(c *http.Cookie) (path, domain string) {
-				if c.Name == "tokensvc_session" {
-					return tc.wantPath, tc.wantDomain
-				}
-				return "/", ".site.com"
-			}
-			check := func(what string, resp *http.Response, n int) {
+			scoped := tc.wantPath != "/" || tc.wantDomain != ".site.com"
+			// check counts the response's cookies by kind: CDN cookies in
+			// the shared scope, session cookies in the session's scope, and
+			// session cookies expired in the shared scope.
+			check := func(what string, resp *http.Response, cdn, sess, oldCleared int) {
 				t.Helper()
-				cs := resp.Cookies()
-				if len(cs) != n {
-					t.Fatalf("%s: %d cookies, want %d: %v", what, len(cs), n, resp.Header.Values("Set-Cookie"))
-				}
-				for _, c := range cs {
-					p, d := scope(c)
-					if c.Path != p || strings.TrimPrefix(c.Domain, ".") != strings.TrimPrefix(d, ".") {
-						t.Errorf("%s: %s with Path=%q Domain=%q, want Path=%q Domain=%q", what, c.Name, c.Path, c.Domain, p, d)
+				var gotCDN, gotSess, gotOld int
+				for _, c := range resp.Cookies() {
+					shared := c.Path == "/" && strings.TrimPrefix(c.Domain, ".") == "site.com"
+					own := c.Path == tc.wantPath && strings.TrimPrefix(c.Domain, ".") == strings.TrimPrefix(tc.wantDomain, ".")
+					switch {
+					case c.Name != "tokensvc_session" && shared:
+						gotCDN++
+					case c.Name == "tokensvc_session" && own && (c.MaxAge > 0 || what == "logout"):
+						gotSess++
+					case c.Name == "tokensvc_session" && shared && c.MaxAge < 0:
+						gotOld++
+					default:
+						t.Errorf("%s: %s with Path=%q Domain=%q Max-Age=%d", what, c.Name, c.Path, c.Domain, c.MaxAge)
 					}
 				}
+				if gotCDN != cdn || gotSess != sess || gotOld != oldCleared {
+					t.Errorf("%s: %d CDN, %d session, %d shared-scope session cleared; want %d, %d, %d:\n%s",
+						what, gotCDN, gotSess, gotOld, cdn, sess, oldCleared, strings.Join(resp.Header.Values("Set-Cookie"), "\n"))
+				}
+			}
+			old := 0
+			if scoped {
+				old = 1
 			}
 			b := newBrowser()
 			grant := h.grant(b, "LOGGED_IN", "user_scope")
-			check("grant", grant, 3)
+			check("grant", grant, 2, 1, old)
 			var body struct {
 				Cookies []struct{ Name, Domain, Path string }
 			}
@@ -131,24 +144,30 @@ func TestSessionCookieScope(t *testing.T) {
 				t.Fatal(err)
 			}
 			for _, c := range body.Cookies {
-				p, d := scope(&http.Cookie{Name: c.Name})
+				p, d := "/", ".site.com"
+				if c.Name == "tokensvc_session" {
+					p, d = tc.wantPath, tc.wantDomain
+				}
 				if c.Path != p || c.Domain != d {
 					t.Errorf("body: %s with path %q domain %q, want %q %q", c.Name, c.Path, c.Domain, p, d)
 				}
 			}
+			if len(body.Cookies) != 3 {
+				t.Errorf("body lists %d cookies, want 3", len(body.Cookies))
+			}
+			if b.cookies["tokensvc_session"] == "" {
+				t.Fatal("the grant's own session cookie was not kept")
+			}
 			if resp := h.browserPost(b, "/refresh"); resp.StatusCode != http.StatusOK {
 				t.Fatalf("refresh: %d", resp.StatusCode)
 			} else {
-				check("refresh", resp, 2)
+				check("refresh", resp, 2, 0, 0)
 			}
 			resp := h.browserPost(b, "/logout")
 			if resp.StatusCode != http.StatusNoContent {
 				t.Fatalf("logout: %d", resp.StatusCode)
 			}
-			check("logout", resp, 3)
-			if len(b.cookies) != 0 {
-				t.Errorf("browser still holds %v", b.cookies)
-			}
+			check("logout", resp, 2, 1, old)
 		})
 	}
 }
@@ -251,6 +270,40 @@ func (f *flakyStore) Delete(ctx context.Context, id string) error {
 		return wrapDown()
 	}
 	return f.Store.Delete(ctx, id)
+}
+
+// pickyStore fails Get for one id, as a store that times out on one call.
+type pickyStore struct {
+	session.Store
+	bad atomic.Value // string
+}
+
+func (p *pickyStore) Get(ctx context.Context, id string) (session.Session, error) {
+	if bad, _ := p.bad.Load().(string); id == bad {
+		return session.Session{}, wrapDown()
+	}
+	return p.Store.Get(ctx, id)
+}
+
+// TestRefreshStoreFailureOnALaterValue: when the first value's session is
+// over and the store fails on the next, the answer is 503 store_unavailable
+// (that session may well live), not the first value's 401.
+func TestRefreshStoreFailureOnALaterValue(t *testing.T) {
+	var st *pickyStore
+	kind := storeKind{name: "memory", new: func(_ *testing.T, clk *storetest.Clock) session.Store {
+		st = &pickyStore{Store: session.NewMemory(clk.Now)}
+		return st
+	}}
+	h := newHarness(t, kind, []string{"cloudcdn"})
+	g, u := newBrowser(), newBrowser()
+	h.grant(g, "GUEST_NEW", "guest_over")
+	h.grant(u, "LOGGED_IN", "user_behind")
+	h.clk.Advance(21 * time.Minute) // the guest's hard end
+	st.bad.Store(u.cookies["tokensvc_session"])
+	req := httptest.NewRequest(http.MethodPost, "http://tokensvc.internal/refresh", nil)
+	req.Header.Set("Origin", origin)
+	req.Header.Set("Cookie", "tokensvc_session="+g.cookies["tokensvc_session"]+"; tokensvc_session="+u.cookies["tokensvc_session"])
+	wantProblem(t, h.do(req), http.StatusServiceUnavailable, "store_unavailable")
 }
 
 // TestLogoutWithTheStoreDown: a logout the store cannot carry out says so

@@ -215,14 +215,21 @@ func (a *API) setCookieValues(prior []string, now time.Time, cookies []cdnCookie
 	n := 0
 	cdn := a.cdnScope()
 	for _, c := range cookies {
-		if n == len(ends)-1 {
-			break // no format sets more than five cookies
+		if n == len(ends)-2 {
+			break // no format sets more than four cookies; two are the session's
 		}
 		b = a.appendSetCookie(b, cdn, c.name, c.value, expires, ma)
 		ends[n] = len(b)
 		n++
 	}
 	if session != "" {
+		if a.sessionScoped() {
+			// First, so that a client keeping cookies by name alone ends
+			// up with the new one.
+			b = a.appendSetCookie(b, a.cdnScope(), a.opt.Cookie.SessionName, "", time.Unix(0, 0), 0)
+			ends[n] = len(b)
+			n++
+		}
 		exp := now.Add(a.opt.Cookie.SessionMaxAge).Truncate(time.Second)
 		b = a.appendSetCookie(b, a.sessionScope(), a.opt.Cookie.SessionName, session, exp, maxAge(now, exp))
 		ends[n] = len(b)
@@ -271,7 +278,17 @@ func (a *API) writeIssued(h http.Header, iss *issued, now time.Time) {
 func (a *API) clearCookies(h http.Header) {
 	a.clearCDNCookies(h)
 	h.Add("Set-Cookie", string(a.appendSetCookie(nil, a.sessionScope(), a.opt.Cookie.SessionName, "", time.Unix(0, 0), 0)))
+	if a.sessionScoped() {
+		h.Add("Set-Cookie", string(a.appendSetCookie(nil, a.cdnScope(), a.opt.Cookie.SessionName, "", time.Unix(0, 0), 0)))
+	}
 }
+
+// sessionScoped reports whether the session cookie has a scope of its own.
+// A browser may then still hold one in the shared scope, set before the
+// deployment scoped it (a cookie is its name, Domain and Path: the new one
+// does not replace it). Grants and the clearing routes also expire that one,
+// so it stops travelling with every image.
+func (a *API) sessionScoped() bool { return a.sessionScope() != a.cdnScope() }
 
 // clearCDNCookies expires each CDN cookie name of every configured format.
 func (a *API) clearCDNCookies(h http.Header) {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/tokensvc/tokensvc/internal/policy"
 	"github.com/tokensvc/tokensvc/internal/session"
+	"go.uber.org/zap"
 )
 
 // rolled is what the rolling middleware found and did for a live session.
@@ -53,7 +54,11 @@ func ended(tier byte) *Problem {
 func (a *API) rolling(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var buf [maxSessionCookies]string
-		ids, _ := a.sessionCookieValues(buf[:0], r)
+		ids, more := a.sessionCookieValues(buf[:0], r)
+		if more {
+			a.log.Warn("more session cookies than are tried at once", zap.String("request_id", requestID(w)),
+				zap.Int("tried", len(ids)))
+		}
 		if len(ids) == 0 {
 			a.refreshed("none", "no_session")
 			a.render(w, r, errNoSession())

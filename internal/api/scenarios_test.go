@@ -339,6 +339,27 @@ func TestRefreshTakesTheLiveSessionCookie(t *testing.T) {
 			t.Errorf("touch with an ended value first: %d %s", resp.StatusCode, readBody(resp))
 		}
 
+		// Two live values: the first is used, the second left alone (not
+		// re-signed although due, not slid).
+		second := session("LOGGED_IN", "user_second")
+		h.clk.Advance(61 * time.Minute)
+		before := h.signatures()
+		req = httptest.NewRequest(http.MethodPost, "http://tokensvc.internal/refresh", nil)
+		req.Header.Set("Origin", origin)
+		req.Header.Set("Cookie", "tokensvc_session="+live+"; tokensvc_session="+second)
+		resp = h.do(req)
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("refresh with two live values: %d %s", resp.StatusCode, readBody(resp))
+		}
+		b = newBrowser()
+		b.take(t, resp)
+		if err := h.media(b, cdnBase+"/registered/user_live/p1.jpg"); err != nil {
+			t.Errorf("two live values: not the first's cookies: %v", err)
+		}
+		if got, want := h.signatures()-before, float64(len(h.signers)); got != want {
+			t.Errorf("two live values: %v signatures, want %v (the first's re-sign only)", got, want)
+		}
+
 		// None live: the first value's tier answers (a guest's: otp_required).
 		user := session("LOGGED_IN", "user_gone")
 		h.clk.Advance(13 * time.Hour)

@@ -282,6 +282,11 @@ func (c *Config) Validate() error {
 	}
 	if !signing.ValidCookieName(c.SessionCookie) {
 		add("TOKENSVC_SESSION_COOKIE_NAME %q is not a cookie name", c.SessionCookie)
+	} else if p := c.cookiePrefixProblem(c.SessionCookie, true); p != "" {
+		add("TOKENSVC_SESSION_COOKIE_NAME %q: %s", c.SessionCookie, p)
+	}
+	if p := c.cookiePrefixProblem(c.AkamaiTokenName, false); p != "" && slices.Contains(c.CDN, "akamai") {
+		add("TOKENSVC_AKAMAI_TOKEN_NAME %q: %s", c.AkamaiTokenName, p)
 	}
 	if longest := max(c.GuestNewTTL, c.GuestOTPTTL, c.LoggedInTTL, c.LoggedInMax); c.SessionCookieAge < longest {
 		// The browser would drop the session cookie while its session
@@ -366,6 +371,36 @@ func ParseSameSite(s string) (http.SameSite, error) {
 		return http.SameSiteNoneMode, nil
 	}
 	return 0, fmt.Errorf("%q: want Lax, Strict or None", s)
+}
+
+// cookiePrefixProblem says why browsers would refuse a cookie named name
+// with the configured attributes, or "" when they take it. The name
+// prefixes __Secure- and __Host- (RFC 6265bis 4.1.3, matched without regard
+// to case) bind a cookie to Secure, and __Host- also to Path=/ and no
+// Domain: a session cookie named __Host-… cannot be planted by another host
+// under a shared domain.
+func (c *Config) cookiePrefixProblem(name string, session bool) string {
+	lower := strings.ToLower(name)
+	switch {
+	case strings.HasPrefix(lower, "__host-"):
+		path, domain := c.CookiePath, c.CookieDomain
+		if session {
+			if c.SessionCookiePath != "" {
+				path = c.SessionCookiePath
+			}
+			if c.SessionCookieHostOnly {
+				domain = ""
+			}
+		}
+		if !c.CookieSecure || path != "/" || domain != "" {
+			return "browsers take a __Host- cookie only with Secure, Path=/ and no Domain (TOKENSVC_COOKIE_SECURE=true, its Path /, and no TOKENSVC_COOKIE_DOMAIN or TOKENSVC_SESSION_COOKIE_HOST_ONLY=true)"
+		}
+	case strings.HasPrefix(lower, "__secure-"):
+		if !c.CookieSecure {
+			return "browsers take a __Secure- cookie only with Secure (TOKENSVC_COOKIE_SECURE=true)"
+		}
+	}
+	return ""
 }
 
 // validCookiePath reports whether p is a cookie Path net/http writes as

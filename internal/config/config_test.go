@@ -338,6 +338,34 @@ func TestCookieDomainCoversTheCDN(t *testing.T) {
 	}
 }
 
+// TestCookieNamePrefixes: a __Host- or __Secure- cookie name is refused
+// with attributes browsers would drop it for, and taken with the right ones.
+func TestCookieNamePrefixes(t *testing.T) {
+	for _, c := range []struct {
+		name        string
+		cfg         Config
+		field       string
+		wantRefusal bool
+	}{
+		{"__Host- host-only", Config{SessionCookie: "__Host-sid", CookieSecure: true, CookiePath: "/"}, "SESSION_COOKIE_NAME", false},
+		{"__Host- with a shared Domain", Config{SessionCookie: "__Host-sid", CookieSecure: true, CookiePath: "/", CookieDomain: ".site.com"}, "SESSION_COOKIE_NAME", true},
+		{"__Host- kept host-only", Config{SessionCookie: "__Host-sid", CookieSecure: true, CookiePath: "/", CookieDomain: ".site.com", SessionCookieHostOnly: true}, "SESSION_COOKIE_NAME", false},
+		{"__host- in any case", Config{SessionCookie: "__HOST-sid", CookieSecure: true, CookiePath: "/", CookieDomain: ".site.com"}, "SESSION_COOKIE_NAME", true},
+		{"__Host- with its own Path", Config{SessionCookie: "__Host-sid", CookieSecure: true, CookiePath: "/", SessionCookiePath: "/api"}, "SESSION_COOKIE_NAME", true},
+		{"__Host- without Secure", Config{SessionCookie: "__Host-sid", CookiePath: "/"}, "SESSION_COOKIE_NAME", true},
+		{"__Secure- without Secure", Config{SessionCookie: "__Secure-sid", CookiePath: "/"}, "SESSION_COOKIE_NAME", true},
+		{"__Secure- with Secure and a Domain", Config{SessionCookie: "__Secure-sid", CookieSecure: true, CookiePath: "/", CookieDomain: ".site.com"}, "SESSION_COOKIE_NAME", false},
+		{"Akamai __Host- with a Domain", Config{SessionCookie: "sid", CDN: []string{"akamai"}, AkamaiTokenName: "__Host-t", CookieSecure: true, CookiePath: "/", CookieDomain: ".site.com"}, "AKAMAI_TOKEN_NAME", true},
+		{"Akamai name unused", Config{SessionCookie: "sid", CDN: []string{"cloudcdn"}, AkamaiTokenName: "__Host-t", CookiePath: "/"}, "AKAMAI_TOKEN_NAME", false},
+	} {
+		err := c.cfg.Validate()
+		refused := err != nil && strings.Contains(err.Error(), "TOKENSVC_"+c.field+" ") && strings.Contains(err.Error(), "browsers take a __")
+		if refused != c.wantRefusal {
+			t.Errorf("%s: refused %v, want %v (%v)", c.name, refused, c.wantRefusal, err)
+		}
+	}
+}
+
 func TestLoadNeverQuotesValues(t *testing.T) {
 	setenv(t, map[string]string{"TOKENSVC_GUEST_NEW_TTL": "hunter2-not-a-duration"})
 	_, err := Load()
