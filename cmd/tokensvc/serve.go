@@ -204,7 +204,8 @@ func build(ctx context.Context, cfg *config.Config, log *zap.Logger) (http.Handl
 				SessionName: cfg.SessionCookie, SessionMaxAge: cfg.SessionCookieAge,
 				SessionPath: cfg.SessionCookiePath, SessionHostOnly: cfg.SessionCookieHostOnly,
 			},
-			APIKeys: keys, AllowedOrigins: cfg.AllowedOrigins, MaxBodyBytes: cfg.MaxBodyBytes,
+			APIKeys: keys, APIKeyRate: cfg.APIKeyRate, APIKeyBurst: cfg.APIKeyBurst,
+			AllowedOrigins: cfg.AllowedOrigins, MaxBodyBytes: cfg.MaxBodyBytes,
 			TrustedProxies: proxies, MetricsElsewhere: cfg.MetricsAddr != "",
 		},
 	})

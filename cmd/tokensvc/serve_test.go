@@ -334,3 +334,34 @@ func TestServeScopesTheSessionCookie(t *testing.T) {
 		}
 	}
 }
+
+// TestServeRateLimitsAPIKeys: TOKENSVC_API_KEY_RATE and _BURST reach the
+// binary's backend routes: one grant a hundred seconds, one at once.
+func TestServeRateLimitsAPIKeys(t *testing.T) {
+	env := serveEnv(t)
+	env["TOKENSVC_API_KEY_RATE"] = "0.01"
+	env["TOKENSVC_API_KEY_BURST"] = "1"
+	svc := testenv.Serve(t, env)
+	client := &http.Client{Timeout: 5 * time.Second}
+	for i, want := range []int{http.StatusCreated, http.StatusTooManyRequests} {
+		req, _ := http.NewRequest(http.MethodPost, svc.URL+"/grants", strings.NewReader(`{"role":"GUEST_NEW","subject":"guest_rate"}`))
+		req.Header.Set("Authorization", "Bearer 0123456789abcdef0123")
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Fatalf("grant %d: %d %s, want %d", i, resp.StatusCode, body, want)
+		}
+		if want != http.StatusTooManyRequests {
+			continue
+		}
+		// The bucket refills one grant in 100 s, minus what has passed.
+		if ra, err := strconv.Atoi(resp.Header.Get("Retry-After")); err != nil || ra < 90 || ra > 100 || !strings.Contains(string(body), `"code":"rate_limited"`) {
+			t.Errorf("429 with Retry-After %q and %s", resp.Header.Get("Retry-After"), body)
+		}
+	}
+}

@@ -43,6 +43,13 @@ type Options struct {
 	Cookie     CookieOptions
 	// APIKeys authenticate backends (Authorization: Bearer).
 	APIKeys []APIKey
+	// APIKeyRate, when above 0, is how many requests a second each API key
+	// may make (a token bucket per key and process, holding APIKeyBurst;
+	// 0: one second's worth); past it the answer is 429 rate_limited with
+	// Retry-After. It bounds what a leaked or runaway backend costs, RSA
+	// signatures above all.
+	APIKeyRate  float64
+	APIKeyBurst int
 	// AllowedOrigins may call the browser routes (/refresh, /logout) with
 	// credentials; every other Origin is refused (CSRF defence).
 	AllowedOrigins []string
@@ -152,7 +159,7 @@ func New(d Deps) (*API, error) {
 	if co.SameSite == 0 {
 		co.SameSite = http.SameSiteLaxMode
 	}
-	keys, err := newKeyring(d.Options.APIKeys)
+	keys, err := newKeyring(d.Options.APIKeys, d.Options.APIKeyRate, d.Options.APIKeyBurst)
 	if err != nil {
 		return nil, err
 	}

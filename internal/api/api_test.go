@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"maps"
 	"net/http"
 	"net/http/httptest"
@@ -614,4 +615,57 @@ func TestMetricsLabelsStayBounded(t *testing.T) {
 func TestMetricsElsewhere(t *testing.T) {
 	h := newHarness(t, memoryStore, []string{"cloudcdn"}, func(d *api.Deps) { d.Options.MetricsElsewhere = true })
 	wantProblem(t, h.do(httptest.NewRequest(http.MethodGet, "http://tokensvc.internal/metrics", nil)), http.StatusNotFound, "not_found")
+}
+
+// TestAPIKeyRateLimit: with a rate set, each API key has its own token
+// bucket over every backend route; past it the answer is 429 rate_limited
+// with Retry-After, nothing is done, the refusal is counted, and the
+// bucket refills with time. An unknown key is still a 401.
+func TestAPIKeyRateLimit(t *testing.T) {
+	const other = "tok_other_0123456789abcdef"
+	h := newHarness(t, memoryStore, []string{"cloudcdn"}, func(d *api.Deps) {
+		k, err := api.ParseAPIKey("other:" + other)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d.Options.APIKeys = append(d.Options.APIKeys, k)
+		d.Options.APIKeyRate, d.Options.APIKeyBurst = 0.5, 2
+	})
+	grant := func(token, subject string) *http.Response {
+		req := h.backendReq(http.MethodPost, "/grants", `{"role":"GUEST_NEW","subject":"`+subject+`"}`)
+		req.Header.Set("Authorization", "Bearer "+token)
+		return h.do(req)
+	}
+	for i := range 2 {
+		if resp := grant(h.token, fmt.Sprintf("guest_%d", i)); resp.StatusCode != http.StatusCreated {
+			t.Fatalf("grant %d within the burst: %d %s", i, resp.StatusCode, readBody(resp))
+		}
+	}
+	sigs := h.signatures()
+	resp := grant(h.token, "guest_over")
+	if ra := resp.Header.Get("Retry-After"); ra != "2" {
+		t.Errorf("Retry-After %q, want 2 (one token at 0.5 a second)", ra)
+	}
+	if len(resp.Cookies()) != 0 {
+		t.Errorf("a refused grant set cookies")
+	}
+	wantProblem(t, resp, http.StatusTooManyRequests, "rate_limited")
+	if h.signatures() != sigs {
+		t.Errorf("a refused grant signed")
+	}
+	// Every backend route draws from the same bucket.
+	wantProblem(t, h.do(h.backendReq(http.MethodPost, "/subjects/user_1/revoke", "")), http.StatusTooManyRequests, "rate_limited")
+	// Another key has a bucket of its own; a wrong key is not rate limited
+	// but refused.
+	if resp := grant(other, "guest_other"); resp.StatusCode != http.StatusCreated {
+		t.Errorf("another key: %d %s", resp.StatusCode, readBody(resp))
+	}
+	wantProblem(t, grant("tok_wrong_0123456789abcdef", "guest_x"), http.StatusUnauthorized, "unauthorized")
+	if n := h.counterSum("tokensvc_rate_limited_total", map[string]string{"api_key": "backend"}); n != 2 {
+		t.Errorf("rate_limited counted %v, want 2", n)
+	}
+	h.clk.Advance(2 * time.Second)
+	if resp := grant(h.token, "guest_later"); resp.StatusCode != http.StatusCreated {
+		t.Errorf("after the bucket refilled: %d %s", resp.StatusCode, readBody(resp))
+	}
 }

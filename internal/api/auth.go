@@ -6,8 +6,12 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"strings"
+	"time"
+
+	"golang.org/x/time/rate"
 )
 
 // APIKey is one backend's credential. Only the SHA-256 of its token is
@@ -60,9 +64,15 @@ func validKeyName(s string) bool {
 	return true
 }
 
-type keyring struct{ keys []APIKey }
+// keyring holds the backends' keys and, when a rate is set, a token
+// bucket per key (golang.org/x/time/rate). The buckets are per process: N
+// replicas admit up to N times the rate.
+type keyring struct {
+	keys   []APIKey
+	limits []*rate.Limiter // nil: no limit
+}
 
-func newKeyring(keys []APIKey) (*keyring, error) {
+func newKeyring(keys []APIKey, perSecond float64, burst int) (*keyring, error) {
 	seen := map[string]bool{}
 	for _, k := range keys {
 		if seen[k.Name] {
@@ -70,14 +80,40 @@ func newKeyring(keys []APIKey) (*keyring, error) {
 		}
 		seen[k.Name] = true
 	}
-	return &keyring{keys: keys}, nil
+	if perSecond < 0 || burst < 0 || math.IsNaN(perSecond) || math.IsInf(perSecond, 0) {
+		return nil, fmt.Errorf("api: API key rate %v and burst %d must be finite and not negative", perSecond, burst)
+	}
+	kr := &keyring{keys: keys}
+	if perSecond > 0 {
+		if burst == 0 {
+			burst = max(1, int(math.Ceil(perSecond))) // one second's worth
+		}
+		for range keys {
+			kr.limits = append(kr.limits, rate.NewLimiter(rate.Limit(perSecond), burst))
+		}
+	}
+	return kr, nil
 }
 
-// match returns the name of the key whose token is token. It hashes the
+// admit takes one request from key i's bucket at now. When the bucket is
+// empty it returns false and the whole seconds until a token is back.
+func (k *keyring) admit(i int, now time.Time) (ok bool, retryAfter int) {
+	if k.limits == nil {
+		return true, 0
+	}
+	l := k.limits[i]
+	if l.AllowN(now, 1) {
+		return true, 0
+	}
+	wait := (1 - l.TokensAt(now)) / float64(l.Limit())
+	return false, max(1, int(math.Ceil(wait)))
+}
+
+// match returns the index of the key whose token is token. It hashes the
 // token and compares against every key in constant time, without stopping
 // at the first match, so neither the token nor which key matched leaks
 // through timing.
-func (k *keyring) match(token string) (string, bool) {
+func (k *keyring) match(token string) (int, bool) {
 	var h [sha256.Size]byte
 	var buf [128]byte // a stack copy: converting would allocate per request
 	if len(token) <= len(buf) {
@@ -85,15 +121,13 @@ func (k *keyring) match(token string) (string, bool) {
 	} else {
 		h = sha256.Sum256([]byte(token))
 	}
-	name, found := "", 0
+	idx, found := 0, 0
 	for i := range k.keys {
 		eq := subtle.ConstantTimeCompare(h[:], k.keys[i].Hash[:])
-		if eq == 1 {
-			name = k.keys[i].Name
-		}
+		idx = subtle.ConstantTimeSelect(eq, i, idx)
 		found |= eq
 	}
-	return name, found == 1
+	return idx, found == 1
 }
 
 // authenticate admits backends with a valid bearer token.
@@ -109,13 +143,19 @@ func (a *API) authenticate(next http.Handler) http.Handler {
 			a.render(w, r, errUnauthorized("the Authorization header must be Bearer <token>"))
 			return
 		}
-		name, ok := a.keys.match(token)
+		i, ok := a.keys.match(token)
 		if !ok {
 			a.render(w, r, errUnauthorized("unknown API key"))
 			return
 		}
+		name := a.keys.keys[i].Name
 		if ri := infoOf(w); ri != nil {
 			ri.apiKey = name
+		}
+		if ok, retry := a.keys.admit(i, a.now()); !ok {
+			a.metrics.inc1(a.metrics.rateLimited, name)
+			a.render(w, r, errRateLimited(retry))
+			return
 		}
 		next.ServeHTTP(w, r)
 	})

@@ -212,7 +212,7 @@ func FuzzParseAPIKey(f *testing.F) {
 		if !validKeyName(k.Name) {
 			t.Fatalf("accepted name %q", k.Name)
 		}
-		kr, _ := newKeyring([]APIKey{k})
+		kr, _ := newKeyring([]APIKey{k}, 0, 0)
 		_, tok, _ := strings.Cut(strings.TrimSpace(line), ":")
 		if !strings.HasPrefix(tok, "sha256:") {
 			if _, ok := kr.match(tok); !ok {

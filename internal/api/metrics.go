@@ -33,6 +33,7 @@ type metrics struct {
 	storeErrors   *prometheus.CounterVec   // backend, op
 	revocations   *prometheus.CounterVec   // reason
 	verifications *prometheus.CounterVec   // cdn, outcome
+	rateLimited   *prometheus.CounterVec   // api_key
 }
 
 func newMetrics(reg prometheus.Registerer, signers []signing.Signer) (*metrics, error) {
@@ -75,8 +76,12 @@ func newMetrics(reg prometheus.Registerer, signers []signing.Signer) (*metrics, 
 			Name: "tokensvc_verifications_total",
 			Help: "Origin verifications (GET /verify) by the CDN format that decided (none: no credential) and outcome (valid or the rejection reason).",
 		}, []string{"cdn", "outcome"}),
+		rateLimited: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "tokensvc_rate_limited_total",
+			Help: "Backend requests refused with 429 rate_limited, by API key name (the configured names only).",
+		}, []string{"api_key"}),
 	}
-	for _, c := range []prometheus.Collector{m.grants, m.refreshes, m.signatures, m.signDuration, m.signErrors, m.httpDuration, m.storeErrors, m.revocations, m.verifications} {
+	for _, c := range []prometheus.Collector{m.grants, m.refreshes, m.signatures, m.signDuration, m.signErrors, m.httpDuration, m.storeErrors, m.revocations, m.verifications, m.rateLimited} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}

@@ -110,7 +110,7 @@ func TestContractDocumentsEveryRoute(t *testing.T) {
 	}
 	codes := doc.Components.Schemas["Problem"].Value.Properties["code"].Value.Enum
 	for _, c := range []string{"invalid_json", "unknown_field", "unknown_role", "invalid_subject", "role_subject_mismatch",
-		"unauthorized", "forbidden_origin", "no_session", "otp_required", "login_required", "payload_too_large",
+		"unauthorized", "rate_limited", "forbidden_origin", "no_session", "otp_required", "login_required", "payload_too_large",
 		"unsupported_media_type", "method_not_allowed", "not_found", "store_unavailable", "internal"} {
 		found := false
 		for _, e := range codes {

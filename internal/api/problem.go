@@ -57,6 +57,15 @@ func errUnauthorized(detail string) *Problem {
 	return p
 }
 
+// errRateLimited is the answer for a backend over its API key's rate; the
+// caller may retry after retryAfter seconds (RFC 9110 10.2.3).
+func errRateLimited(retryAfter int) *Problem {
+	p := problem(http.StatusTooManyRequests, "rate_limited", "Too many requests",
+		"this API key is over its request rate; retry after Retry-After seconds")
+	p.headers = [][2]string{{"Retry-After", strconv.Itoa(retryAfter)}}
+	return p
+}
+
 func errForbiddenOrigin() *Problem {
 	return problem(http.StatusForbidden, "forbidden_origin", "Origin not allowed",
 		"this route answers browsers only from the configured allowed origins")

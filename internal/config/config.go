@@ -7,6 +7,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"net/http"
 	"net/netip"
@@ -67,6 +68,8 @@ type Config struct {
 
 	APIKeys        []string `envconfig:"TOKENSVC_API_KEYS" desc:"comma-separated name:token backend credentials (development and tests)"`
 	APIKeysFile    string   `envconfig:"TOKENSVC_API_KEYS_FILE" desc:"file of backend credentials, one name:token or name:sha256:HEX a line (production)"`
+	APIKeyRate     float64  `envconfig:"TOKENSVC_API_KEY_RATE" default:"0" desc:"requests a second each API key may make, per replica (a token bucket; 0: no limit); past it 429 rate_limited with Retry-After"`
+	APIKeyBurst    int      `envconfig:"TOKENSVC_API_KEY_BURST" default:"0" desc:"size of each API key's token bucket: how many requests it may make at once (0: one second's worth of TOKENSVC_API_KEY_RATE)"`
 	AllowedOrigins []string `envconfig:"TOKENSVC_ALLOWED_ORIGINS" desc:"origins allowed to call /refresh and /logout with credentials (CORS and CSRF check)"`
 	TrustedProxies []string `envconfig:"TOKENSVC_TRUSTED_PROXIES" default:"127.0.0.1/32,::1/128" desc:"CIDRs of the proxies allowed to call GET /verify and speak for the client (X-Original-URL, X-Forwarded-*, X-Real-IP)"`
 
@@ -279,6 +282,12 @@ func (c *Config) Validate() error {
 		add("TOKENSVC_COOKIE_SAME_SITE: %v", err)
 	} else if strings.EqualFold(c.CookieSameSite, "none") && !c.CookieSecure {
 		add("TOKENSVC_COOKIE_SAME_SITE=None needs TOKENSVC_COOKIE_SECURE=true (browsers drop it otherwise)")
+	}
+	if c.APIKeyRate < 0 || math.IsNaN(c.APIKeyRate) || math.IsInf(c.APIKeyRate, 0) {
+		add("TOKENSVC_API_KEY_RATE %v: want 0 (no limit) or a positive number of requests a second", c.APIKeyRate)
+	}
+	if c.APIKeyBurst < 0 {
+		add("TOKENSVC_API_KEY_BURST %d: want 0 or more", c.APIKeyBurst)
 	}
 	if !signing.ValidCookieName(c.SessionCookie) {
 		add("TOKENSVC_SESSION_COOKIE_NAME %q is not a cookie name", c.SessionCookie)

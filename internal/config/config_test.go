@@ -280,6 +280,8 @@ func TestValidateReportsEveryProblem(t *testing.T) {
 		"TOKENSVC_REDIS_TIMEOUT":          "1m",
 		"TOKENSVC_SESSION_COOKIE_MAX_AGE": "1h",
 		"TOKENSVC_SESSION_COOKIE_PATH":    "auth",
+		"TOKENSVC_API_KEY_RATE":           "-1",
+		"TOKENSVC_API_KEY_BURST":          "-2",
 	})
 	c, err := Load()
 	if err != nil {
@@ -295,7 +297,8 @@ func TestValidateReportsEveryProblem(t *testing.T) {
 	for _, want := range []string{"TOKENSVC_ADDR", "fastly", "twice", "TOKENSVC_CDN_BASE_URL", "TOKENSVC_CLOUDCDN_KEYS",
 		"TOKENSVC_REDIS_URL", "TOKENSVC_ALLOWED_ORIGINS", "SAME_SITE=None", "TOKENSVC_LOGGED_IN_MAX", "TOKENSVC_GUEST_NEW_TTL",
 		"TOKENSVC_COOKIE_DOMAIN", "TOKENSVC_AKAMAI_ALGORITHM", "TOKENSVC_LOG_LEVEL", "TOKENSVC_SESSION_COOKIE_NAME", "credentials", "TOKENSVC_REDIS_FLUSH_DELAY",
-		"TOKENSVC_REDIS_TIMEOUT", "TOKENSVC_SESSION_COOKIE_MAX_AGE", "TOKENSVC_SESSION_COOKIE_PATH"} {
+		"TOKENSVC_REDIS_TIMEOUT", "TOKENSVC_SESSION_COOKIE_MAX_AGE", "TOKENSVC_SESSION_COOKIE_PATH",
+		"TOKENSVC_API_KEY_RATE", "TOKENSVC_API_KEY_BURST"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("Validate does not report %s:\n%v", want, err)
 		}
