@@ -669,3 +669,50 @@ func TestAPIKeyRateLimit(t *testing.T) {
 		t.Errorf("after the bucket refilled: %d %s", resp.StatusCode, readBody(resp))
 	}
 }
+
+// TestAPIKeyRateRounding: Retry-After rounds the wait up to whole seconds,
+// and the default bucket holds one second's worth of the rate, rounded up.
+func TestAPIKeyRateRounding(t *testing.T) {
+	for _, c := range []struct {
+		rate       float64
+		admitted   int
+		retryAfter string
+	}{
+		{0.3, 1, "4"},        // 1 / 0.3 = 3.33 s
+		{2.5, 3, "1"},        // a bucket of 3; 0.4 s to the next token
+		{1e-300, 1, "86400"}, // capped at a day
+	} {
+		h := newHarness(t, memoryStore, []string{"cloudcdn"}, func(d *api.Deps) { d.Options.APIKeyRate = c.rate })
+		for i := range c.admitted {
+			if resp := h.do(h.backendReq(http.MethodPost, "/subjects/user_1/revoke", "")); resp.StatusCode != http.StatusOK {
+				t.Fatalf("rate %v, request %d: %d", c.rate, i, resp.StatusCode)
+			}
+		}
+		resp := h.do(h.backendReq(http.MethodPost, "/subjects/user_1/revoke", ""))
+		if resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") != c.retryAfter {
+			t.Errorf("rate %v after %d requests: %d, Retry-After %q; want 429, %s", c.rate, c.admitted, resp.StatusCode, resp.Header.Get("Retry-After"), c.retryAfter)
+		}
+	}
+}
+
+// TestHostPrefixedSessionCookieScope: a __Host- session cookie never had a
+// shared scope, so nothing is expired there (browsers would refuse a
+// __Host- cookie with a Domain anyway).
+func TestHostPrefixedSessionCookieScope(t *testing.T) {
+	h := newHarness(t, memoryStore, []string{"cloudcdn"}, func(d *api.Deps) {
+		d.Options.Cookie.SessionName, d.Options.Cookie.SessionHostOnly = "__Host-sid", true
+	})
+	resp := h.grant(nil, "LOGGED_IN", "user_host")
+	n := 0
+	for _, v := range resp.Header.Values("Set-Cookie") {
+		if strings.HasPrefix(v, "__Host-sid=") {
+			n++
+			if strings.Contains(v, "Domain=") || !strings.Contains(v, "; Path=/;") {
+				t.Errorf("session cookie %s: want Path=/ and no Domain", v)
+			}
+		}
+	}
+	if n != 1 {
+		t.Errorf("%d __Host-sid cookies, want 1: %q", n, resp.Header.Values("Set-Cookie"))
+	}
+}

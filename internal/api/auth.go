@@ -95,6 +95,9 @@ func newKeyring(keys []APIKey, perSecond float64, burst int) (*keyring, error) {
 	return kr, nil
 }
 
+// maxRetryAfter caps Retry-After (seconds): a day.
+const maxRetryAfter = 24 * 60 * 60
+
 // admit takes one request from key i's bucket at now. When the bucket is
 // empty it returns false and the whole seconds until a token is back.
 func (k *keyring) admit(i int, now time.Time) (ok bool, retryAfter int) {
@@ -105,7 +108,8 @@ func (k *keyring) admit(i int, now time.Time) (ok bool, retryAfter int) {
 	if l.AllowN(now, 1) {
 		return true, 0
 	}
-	wait := (1 - l.TokensAt(now)) / float64(l.Limit())
+	// In float until clamped: a tiny rate would overflow the conversion.
+	wait := min((1-l.TokensAt(now))/float64(l.Limit()), maxRetryAfter)
 	return false, max(1, int(math.Ceil(wait)))
 }
 

@@ -288,7 +288,17 @@ func (a *API) clearCookies(h http.Header) {
 // deployment scoped it (a cookie is its name, Domain and Path: the new one
 // does not replace it). Grants and the clearing routes also expire that one,
 // so it stops travelling with every image.
-func (a *API) sessionScoped() bool { return a.sessionScope() != a.cdnScope() }
+// A __Host- name never had a shared scope (browsers refuse it with a
+// Domain), so there is nothing to expire.
+func (a *API) sessionScoped() bool {
+	return a.sessionScope() != a.cdnScope() && !hasPrefixFold(a.opt.Cookie.SessionName, "__Host-")
+}
+
+// hasPrefixFold is strings.HasPrefix without regard to ASCII case, as
+// browsers match cookie name prefixes.
+func hasPrefixFold(s, prefix string) bool {
+	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
+}
 
 // clearCDNCookies expires each CDN cookie name of every configured format.
 func (a *API) clearCDNCookies(h http.Header) {

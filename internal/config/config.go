@@ -288,6 +288,8 @@ func (c *Config) Validate() error {
 	}
 	if c.APIKeyBurst < 0 {
 		add("TOKENSVC_API_KEY_BURST %d: want 0 or more", c.APIKeyBurst)
+	} else if c.APIKeyBurst > 0 && c.APIKeyRate == 0 {
+		add("TOKENSVC_API_KEY_BURST needs TOKENSVC_API_KEY_RATE: without a rate there is no limit")
 	}
 	if !signing.ValidCookieName(c.SessionCookie) {
 		add("TOKENSVC_SESSION_COOKIE_NAME %q is not a cookie name", c.SessionCookie)
@@ -387,9 +389,13 @@ func ParseSameSite(s string) (http.SameSite, error) {
 // prefixes __Secure- and __Host- (RFC 6265bis 4.1.3, matched without regard
 // to case) bind a cookie to Secure, and __Host- also to Path=/ and no
 // Domain: a session cookie named __Host-… cannot be planted by another host
-// under a shared domain.
+// under a shared domain. The later drafts' __Http- and __Host-Http- also
+// bind it to HttpOnly.
 func (c *Config) cookiePrefixProblem(name string, session bool) string {
 	lower := strings.ToLower(name)
+	if (strings.HasPrefix(lower, "__http-") || strings.HasPrefix(lower, "__host-http-")) && !c.CookieHTTPOnly {
+		return "browsers take a __Http- or __Host-Http- cookie only with HttpOnly (TOKENSVC_COOKIE_HTTP_ONLY=true)"
+	}
 	switch {
 	case strings.HasPrefix(lower, "__host-"):
 		path, domain := c.CookiePath, c.CookieDomain

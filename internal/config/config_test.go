@@ -360,11 +360,41 @@ func TestCookieNamePrefixes(t *testing.T) {
 		{"__Secure- with Secure and a Domain", Config{SessionCookie: "__Secure-sid", CookieSecure: true, CookiePath: "/", CookieDomain: ".site.com"}, "SESSION_COOKIE_NAME", false},
 		{"Akamai __Host- with a Domain", Config{SessionCookie: "sid", CDN: []string{"akamai"}, AkamaiTokenName: "__Host-t", CookieSecure: true, CookiePath: "/", CookieDomain: ".site.com"}, "AKAMAI_TOKEN_NAME", true},
 		{"Akamai name unused", Config{SessionCookie: "sid", CDN: []string{"cloudcdn"}, AkamaiTokenName: "__Host-t", CookiePath: "/"}, "AKAMAI_TOKEN_NAME", false},
+		{"__Http- without HttpOnly", Config{SessionCookie: "__Http-sid", CookiePath: "/"}, "SESSION_COOKIE_NAME", true},
+		{"__Http- with HttpOnly", Config{SessionCookie: "__Http-sid", CookieHTTPOnly: true, CookiePath: "/"}, "SESSION_COOKIE_NAME", false},
+		{"__Host-Http- without HttpOnly", Config{SessionCookie: "__Host-Http-sid", CookieSecure: true, CookiePath: "/"}, "SESSION_COOKIE_NAME", true},
+		{"__Host-Http- with a Domain", Config{SessionCookie: "__Host-Http-sid", CookieSecure: true, CookieHTTPOnly: true, CookiePath: "/", CookieDomain: ".site.com"}, "SESSION_COOKIE_NAME", true},
+		{"__Host-Http- right", Config{SessionCookie: "__Host-Http-sid", CookieSecure: true, CookieHTTPOnly: true, CookiePath: "/"}, "SESSION_COOKIE_NAME", false},
 	} {
 		err := c.cfg.Validate()
 		refused := err != nil && strings.Contains(err.Error(), "TOKENSVC_"+c.field+" ") && strings.Contains(err.Error(), "browsers take a __")
 		if refused != c.wantRefusal {
 			t.Errorf("%s: refused %v, want %v (%v)", c.name, refused, c.wantRefusal, err)
+		}
+	}
+}
+
+// TestAPIKeyRateValues: the rate is 0 (no limit) or a finite positive
+// number; a bucket size needs a rate.
+func TestAPIKeyRateValues(t *testing.T) {
+	for _, c := range []struct {
+		rate    string
+		burst   string
+		refused bool
+	}{
+		{"0", "0", false}, {"200", "0", false}, {"0.5", "10", false},
+		{"-1", "0", true}, {"NaN", "0", true}, {"Inf", "0", true}, {"-Inf", "0", true},
+		{"0", "5", true}, {"10", "-1", true},
+	} {
+		setenv(t, map[string]string{"TOKENSVC_API_KEY_RATE": c.rate, "TOKENSVC_API_KEY_BURST": c.burst})
+		cfg, err := Load()
+		if err != nil {
+			t.Fatalf("rate %s burst %s: %v", c.rate, c.burst, err)
+		}
+		err = cfg.Validate()
+		refused := err != nil && strings.Contains(err.Error(), "TOKENSVC_API_KEY_")
+		if refused != c.refused {
+			t.Errorf("rate %s burst %s: refused %v, want %v (%v)", c.rate, c.burst, refused, c.refused, err)
 		}
 	}
 }
