@@ -106,7 +106,13 @@ func parseMicro(r io.Reader, file string) ([]microResult, error) {
 			}
 			m := microResult{name: name, values: map[string]float64{}}
 			for _, v := range rec.Values {
-				m.values[v.Unit] = v.Value // as printed: the reader does not tidy units
+				// The reader tidies units (ns/op becomes sec/op); keep
+				// them as the benchmark printed them.
+				if v.OrigUnit != "" {
+					m.values[v.OrigUnit] = v.OrigValue
+				} else {
+					m.values[v.Unit] = v.Value
+				}
 			}
 			rs = append(rs, m)
 		case *benchfmt.SyntaxError:

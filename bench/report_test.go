@@ -306,8 +306,12 @@ func TestMicroTargets(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(ms) != 4 || ms[1].name != "PostGrants/akamai" || ms[3].values[unitSession] != 217.8 {
+	if len(ms) != 4 || ms[1].name != "PostGrants/akamai" || ms[3].values[unitSession] != 217.8 ||
+		ms[0].values["ns/op"] != 4238 || ms[0].values[unitAllocs] != 12 {
 		t.Fatalf("parsed %+v", ms)
+	}
+	if row := (&report{micro: ms}).microRows()[0]; row[1] != "4238" {
+		t.Errorf("ns/op cell %q, want 4238", row[1])
 	}
 	rp := &report{micro: ms}
 	rp.compute()
