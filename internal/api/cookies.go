@@ -86,7 +86,7 @@ func (a *API) sessionCookieValues(ids []string, r *http.Request) (_ []string, mo
 	const half = maxSessionCookies / 2
 	var tail [half]string // ring of the latest values past the first half
 	nTail := 0            // values that went into the ring
-	a.scanSessionCookies(r, func(v string, _ byte) bool {
+	a.scanSessionCookies(r, func(v string) bool {
 		if slices.Contains(ids, v) || slices.Contains(tail[:min(nTail, half)], v) {
 			return true
 		}
@@ -106,10 +106,11 @@ func (a *API) sessionCookieValues(ids []string, r *http.Request) (_ []string, mo
 }
 
 // scanSessionCookies calls yield with each well-formed value of the session
-// cookie in r's Cookie headers, in order, until yield returns false. It
+// cookie in r's Cookie headers (parseSessionValue), in order, until yield
+// returns false. It
 // scans the headers in place: net/http's parser allocates every cookie, and
 // this is on the hot path of every grant and refresh.
-func (a *API) scanSessionCookies(r *http.Request, yield func(value string, tier byte) bool) {
+func (a *API) scanSessionCookies(r *http.Request, yield func(value string) bool) {
 	name := a.opt.Cookie.SessionName
 	for _, line := range r.Header["Cookie"] {
 		for line != "" {
@@ -120,7 +121,7 @@ func (a *API) scanSessionCookies(r *http.Request, yield func(value string, tier 
 			if !found || n != name {
 				continue
 			}
-			if t, ok := parseSessionValue(v); ok && !yield(v, t) {
+			if _, ok := parseSessionValue(v); ok && !yield(v) {
 				return
 			}
 		}
@@ -226,7 +227,7 @@ func (a *API) setCookieValues(prior []string, now time.Time, cookies []cdnCookie
 		if a.sessionScoped() {
 			// First, so that a client keeping cookies by name alone ends
 			// up with the new one.
-			b = a.appendSetCookie(b, a.cdnScope(), a.opt.Cookie.SessionName, "", time.Unix(0, 0), 0)
+			b = a.appendExpired(b, cdn, a.opt.Cookie.SessionName)
 			ends[n] = len(b)
 			n++
 		}
@@ -277,9 +278,9 @@ func (a *API) writeIssued(h http.Header, iss *issued, now time.Time) {
 // Domain and Path so that the browser matches and drops them.
 func (a *API) clearCookies(h http.Header) {
 	a.clearCDNCookies(h)
-	h.Add("Set-Cookie", string(a.appendSetCookie(nil, a.sessionScope(), a.opt.Cookie.SessionName, "", time.Unix(0, 0), 0)))
+	h.Add("Set-Cookie", string(a.appendExpired(nil, a.sessionScope(), a.opt.Cookie.SessionName)))
 	if a.sessionScoped() {
-		h.Add("Set-Cookie", string(a.appendSetCookie(nil, a.cdnScope(), a.opt.Cookie.SessionName, "", time.Unix(0, 0), 0)))
+		h.Add("Set-Cookie", string(a.appendExpired(nil, a.cdnScope(), a.opt.Cookie.SessionName)))
 	}
 }
 
@@ -303,8 +304,14 @@ func hasPrefixFold(s, prefix string) bool {
 // clearCDNCookies expires each CDN cookie name of every configured format.
 func (a *API) clearCDNCookies(h http.Header) {
 	setCookieNoStore(h)
-	epoch, cdn := time.Unix(0, 0), a.cdnScope()
+	cdn := a.cdnScope()
 	for _, n := range a.cookieNames {
-		h.Add("Set-Cookie", string(a.appendSetCookie(nil, cdn, n, "", epoch, 0)))
+		h.Add("Set-Cookie", string(a.appendExpired(nil, cdn, n)))
 	}
+}
+
+// appendExpired appends the Set-Cookie value that makes the browser drop
+// its cookie name in scope sc: empty, Max-Age=0, expired at the epoch.
+func (a *API) appendExpired(b []byte, sc cookieScope, name string) []byte {
+	return a.appendSetCookie(b, sc, name, "", time.Unix(0, 0), 0)
 }

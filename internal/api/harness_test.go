@@ -269,6 +269,15 @@ func (h *harness) grant(b *browser, role, subject string) *http.Response {
 	return resp
 }
 
+// session grants role to subject in a fresh browser and returns the
+// session cookie value it got.
+func (h *harness) session(role, subject string) string {
+	h.t.Helper()
+	b := newBrowser()
+	h.grant(b, role, subject)
+	return b.cookies["tokensvc_session"]
+}
+
 // browserPost is a credentialed POST from the app's page.
 func (h *harness) browserPost(b *browser, path string) *http.Response {
 	h.t.Helper()

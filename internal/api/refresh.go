@@ -65,6 +65,7 @@ func (a *API) rolling(next http.Handler) http.Handler {
 			return
 		}
 		now := a.now()
+		// A well-formed value's first byte is its tier (parseSessionValue).
 		res, err := a.roll(r.Context(), ids[0], ids[0][0], now)
 		for _, id := range ids[1:] {
 			if !isEnded(err) {

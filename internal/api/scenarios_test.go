@@ -302,12 +302,7 @@ func TestLogout(t *testing.T) {
 // /sessions/touch; with none live the answer speaks for the first.
 func TestRefreshTakesTheLiveSessionCookie(t *testing.T) {
 	forEach(t, func(t *testing.T, h *harness) {
-		session := func(role, subject string) string {
-			b := newBrowser()
-			h.grant(b, role, subject)
-			return b.cookies["tokensvc_session"]
-		}
-		ended := session("GUEST_NEW", "guest_old")
+		ended := h.session("GUEST_NEW", "guest_old")
 		if resp := h.do(func() *http.Request {
 			req := h.backendReq(http.MethodPost, "/sessions/revoke", "")
 			req.Header.Set("Cookie", "tokensvc_session="+ended)
@@ -315,7 +310,7 @@ func TestRefreshTakesTheLiveSessionCookie(t *testing.T) {
 		}()); resp.StatusCode != http.StatusOK {
 			t.Fatalf("revoke: %d", resp.StatusCode)
 		}
-		live := session("LOGGED_IN", "user_live")
+		live := h.session("LOGGED_IN", "user_live")
 		cookie := "tokensvc_session=" + ended + "; tokensvc_session=" + live
 
 		req := httptest.NewRequest(http.MethodPost, "http://tokensvc.internal/refresh", nil)
@@ -341,7 +336,7 @@ func TestRefreshTakesTheLiveSessionCookie(t *testing.T) {
 
 		// Two live values: the first is used, the second left alone (not
 		// re-signed although due, not slid).
-		second := session("LOGGED_IN", "user_second")
+		second := h.session("LOGGED_IN", "user_second")
 		h.clk.Advance(61 * time.Minute)
 		before := h.signatures()
 		req = httptest.NewRequest(http.MethodPost, "http://tokensvc.internal/refresh", nil)
@@ -361,7 +356,7 @@ func TestRefreshTakesTheLiveSessionCookie(t *testing.T) {
 		}
 
 		// None live: the first value's tier answers (a guest's: otp_required).
-		user := session("LOGGED_IN", "user_gone")
+		user := h.session("LOGGED_IN", "user_gone")
 		h.clk.Advance(13 * time.Hour)
 		req = httptest.NewRequest(http.MethodPost, "http://tokensvc.internal/refresh", nil)
 		req.Header.Set("Origin", origin)
@@ -378,11 +373,6 @@ func TestRefreshTakesTheLiveSessionCookie(t *testing.T) {
 // first and the last half of them, counts one revocation and logs a warning.
 func TestEndingRoutesEndEverySessionCookie(t *testing.T) {
 	forEach(t, func(t *testing.T, h *harness) {
-		session := func(role, subject string) string {
-			b := newBrowser()
-			h.grant(b, role, subject)
-			return b.cookies["tokensvc_session"]
-		}
 		live := func(id string) bool {
 			resp := h.browserPost(&browser{cookies: map[string]string{"tokensvc_session": id}}, "/refresh")
 			readBody(resp)
@@ -411,7 +401,7 @@ func TestEndingRoutesEndEverySessionCookie(t *testing.T) {
 			}, http.StatusCreated},
 		}
 		for _, e := range ending {
-			planted, victim := session("GUEST_NEW", "guest_attacker"), session("LOGGED_IN", "user_victim")
+			planted, victim := h.session("GUEST_NEW", "guest_attacker"), h.session("LOGGED_IN", "user_victim")
 			// Two headers, as HTTP/2 sends them, and the real value twice.
 			req := e.request("tokensvc_session=" + planted + "; other=1")
 			req.Header.Add("Cookie", "tokensvc_session="+victim+"; tokensvc_session="+victim)
@@ -433,9 +423,9 @@ func TestEndingRoutesEndEverySessionCookie(t *testing.T) {
 		// so planting more of them cannot push the real one out.
 		var ids []string
 		for i := range api.MaxSessionCookies + 2 {
-			ids = append(ids, session("GUEST_NEW", fmt.Sprintf("guest_%d", i)))
+			ids = append(ids, h.session("GUEST_NEW", fmt.Sprintf("guest_%d", i)))
 		}
-		victim := session("LOGGED_IN", "user_victim")
+		victim := h.session("LOGGED_IN", "user_victim")
 		ids = append(ids, victim)
 		before := h.counterSum("tokensvc_session_revocations_total", map[string]string{"reason": "revoke"})
 		resp := h.do(ending[1].request("tokensvc_session=" + strings.Join(ids, "; tokensvc_session=")))
